@@ -1,0 +1,123 @@
+/**
+ * Everything one collection stores, kept in step: SQLite rows (ids, documents, metadata), the vector
+ * file (full-precision vectors by slot), the in-memory record table and the vector arena that exact
+ * search scans. `applyUpsert`/`applyDelete` are the only mutators; they run after the operation's WAL
+ * record is durable, and again (idempotently) during recovery.
+ *
+ * INVARIANT: a slot is live in the record table ⇔ live in the arena ⇔ it has a SQLite row; its
+ * vector-file record holds that row's vector once the operation is applied.
+ */
+import type { SqliteStore } from "../metadata/sqlite-store.js";
+import { VectorFile } from "../storage/vector-file.js";
+import type { Metadata, Metric } from "../types.js";
+import { VectorArena } from "../vector/vector-arena.js";
+import { RecordTable } from "./record-table.js";
+import type { ValidRecord } from "./validate-records.js";
+
+/** The storage of one collection. */
+export class CollectionStore {
+  readonly table = new RecordTable();
+  readonly arena: VectorArena;
+
+  private constructor(
+    readonly key: number,
+    readonly dimension: number,
+    readonly metric: Metric,
+    private readonly sqlite: SqliteStore,
+    readonly vectors: VectorFile,
+  ) {
+    this.arena = new VectorArena(dimension, metric);
+  }
+
+  /**
+   * Opens a collection's storage and loads its rows from SQLite. Vectors are loaded by
+   * {@link loadVectors} once WAL replay has rewritten whatever the crash may have left behind.
+   * @throws CorruptionError when the vector file header fails a check.
+   */
+  static open(options: { key: number; dimension: number; metric: Metric; sqlite: SqliteStore; vectorPath: string }): CollectionStore {
+    const { key, dimension, metric, sqlite, vectorPath } = options;
+    const vectors = VectorFile.openOrCreate(vectorPath, { dim: dimension, metric });
+    const store = new CollectionStore(key, dimension, metric, sqlite, vectors);
+    try {
+      for (const row of sqlite.loadRecords(key)) {
+        store.table.load(row.slot, row.id, row.seq, row.metadata === null ? undefined : (JSON.parse(row.metadata) as Metadata));
+      }
+      store.table.finishLoad();
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+    return store;
+  }
+
+  /**
+   * Loads every live vector not yet in the arena from the vector file, verifying each checksum.
+   * @throws CorruptionError naming the slot's offset when a vector fails its checksum.
+   */
+  loadVectors(): void {
+    const missing: number[] = [];
+    this.table.forEachLive((slot) => {
+      if (!this.arena.isLive(slot)) missing.push(slot);
+    });
+    if (missing.length > 0) this.vectors.scan(missing, (slot, vector) => this.arena.set(slot, vector));
+  }
+
+  /** Writes a batch of records (insert or replace by id). Returns the number of new ids. */
+  applyUpsert(records: readonly ValidRecord[]): number {
+    const table = this.table;
+    const slots = new Array<number>(records.length);
+    const fresh: number[] = [];
+    for (let i = 0; i < records.length; i++) {
+      const existing = table.slotOf(records[i]!.id);
+      if (existing !== undefined) {
+        slots[i] = existing;
+      } else {
+        slots[i] = table.allocate();
+        fresh.push(slots[i]!);
+      }
+    }
+    let seqs: number[];
+    try {
+      seqs = this.sqlite.transaction(() =>
+        this.sqlite.upsertRecords(
+          this.key,
+          records.map((r, i) => ({ id: r.id, slot: slots[i]!, document: r.document, metadata: r.metadata })),
+        ),
+      );
+    } catch (err) {
+      for (const s of fresh) table.unallocate(s);
+      throw err;
+    }
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const slot = slots[i]!;
+      this.vectors.write(slot, r.vector);
+      this.arena.set(slot, r.vector);
+      table.set(slot, r.id, seqs[i]!, r.metadata === null ? undefined : (JSON.parse(r.metadata) as Metadata));
+    }
+    return fresh.length;
+  }
+
+  /** Deletes ids; unknown ones are skipped. Returns how many were deleted. */
+  applyDelete(ids: readonly string[]): number {
+    const present = ids.filter((id) => this.table.slotOf(id) !== undefined);
+    if (present.length === 0) return 0;
+    this.sqlite.transaction(() => this.sqlite.deleteRecords(this.key, present));
+    for (const id of present) {
+      const slot = this.table.remove(id);
+      if (slot !== undefined) this.arena.remove(slot);
+    }
+    return present.length;
+  }
+
+  /** The stored document of `id`. */
+  document(id: string): string | null {
+    return this.sqlite.getDocument(this.key, id);
+  }
+
+  /** Releases memory and closes the vector file (without syncing). */
+  close(): void {
+    this.arena.dispose();
+    this.vectors.close();
+  }
+}

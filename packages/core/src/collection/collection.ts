@@ -1,0 +1,369 @@
+/**
+ * A named set of records with one dimension and metric. Writes are validated whole, logged to the
+ * WAL and applied only once durable; reads see every acknowledged write and never half a batch.
+ */
+import { AlreadyExistsError, ClosedError, ErrorCode, ValidationError } from "../errors.js";
+import type { FilterNode, Where } from "../filter/filter-ast.js";
+import { evaluateFilter } from "../filter/evaluate-filter.js";
+import { parseFilter } from "../filter/parse-filter.js";
+import type {
+  CollectionInfo,
+  GetOptions,
+  Metadata,
+  Metric,
+  RecordInput,
+  SearchOptions,
+  SearchResult,
+  StoredRecord,
+} from "../types.js";
+import { scoreFor } from "../vector/distance.js";
+import type { CollectionStore } from "./collection-store.js";
+import { describe, validateIds, validateRecords, validateVector, type ValidRecord } from "./validate-records.js";
+import { OP_DELETE, OP_UPSERT, encodeDelete, encodeUpsert } from "./write-ops.js";
+
+/** What a record predicate sees. */
+export interface RecordView {
+  id: string;
+  document: string | null;
+  metadata: Metadata;
+}
+
+/** An arbitrary test applied after `filter`, e.g. a LangChain function filter. */
+export type RecordPredicate = (record: RecordView) => boolean;
+
+/** Options that select records: a filter, a predicate, or both (both must pass). */
+export interface MatchOptions {
+  filter?: Where;
+  predicate?: RecordPredicate;
+}
+
+/** @internal What a collection needs from the database that owns it. */
+export interface CollectionHost {
+  /** Logs an operation and applies it once durable; resolves with `apply`'s result. */
+  submit<T>(type: number, payload: Uint8Array, apply: () => T): Promise<T>;
+  /** Renames a collection and/or replaces its metadata in the catalogue. */
+  modifyCollection(collection: Collection, changes: { name?: string; metadata?: Metadata }): void;
+}
+
+/** A collection of records. Obtain one from `OmenDB.createCollection` / `getCollection`. */
+export class Collection {
+  private closedBecause: string | undefined;
+  private readonly pendingIds = new Map<string, number>();
+  private pendingWrites = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  /** @internal */
+  constructor(
+    private readonly host: CollectionHost,
+    private readonly info_: CollectionInfo,
+    /** @internal */ readonly store: CollectionStore,
+  ) {}
+
+  /** The collection's name. */
+  get name(): string {
+    return this.info_.name;
+  }
+  /** A stable unique id assigned at creation. */
+  get uuid(): string {
+    return this.info_.uuid;
+  }
+  /** Vector length. */
+  get dimension(): number {
+    return this.info_.dimension;
+  }
+  /** How vectors are compared; see {@link Metric}. */
+  get metric(): Metric {
+    return this.info_.metric;
+  }
+  /** The collection's own metadata (a copy). */
+  get metadata(): Metadata {
+    return structuredClone(this.info_.metadata);
+  }
+
+  /** A snapshot of the collection's description. */
+  info(): CollectionInfo {
+    return { ...this.info_, metadata: this.metadata };
+  }
+
+  /**
+   * Inserts records, replacing any stored record with the same id (vector, document and metadata).
+   * Resolves once the batch is durable (per the database's durability mode) and visible to reads.
+   * @throws ValidationError (DIMENSION_MISMATCH, INVALID_VECTOR, INVALID_ID, INVALID_METADATA,
+   *   INVALID_DOCUMENT) — the whole batch is rejected and nothing is written.
+   * @throws ClosedError after `close()` or `deleteCollection`.
+   */
+  async upsert(records: readonly RecordInput[]): Promise<void> {
+    this.assertOpen();
+    const valid = validateRecords(this.name, this.dimension, records);
+    if (valid.length === 0) return;
+    await this.writeUpsert(valid);
+  }
+
+  /**
+   * Inserts new records.
+   * @throws AlreadyExistsError code ID_EXISTS when any id is already stored; nothing is written.
+   * @throws ValidationError and ClosedError as {@link upsert}.
+   */
+  async add(records: readonly RecordInput[]): Promise<void> {
+    this.assertOpen();
+    const valid = validateRecords(this.name, this.dimension, records);
+    if (valid.length === 0) return;
+    // An id with a write in flight may be about to exist (or vanish): decide after it lands.
+    while (valid.some((r) => this.pendingIds.has(r.id))) await this.idle();
+    this.assertOpen();
+    const taken = valid.find((r) => this.store.table.slotOf(r.id) !== undefined);
+    if (taken !== undefined) {
+      throw new AlreadyExistsError(ErrorCode.ID_EXISTS, `collection "${this.name}": id "${taken.id}" already exists; use upsert to replace it`);
+    }
+    await this.writeUpsert(valid);
+  }
+
+  /**
+   * Reads records by id, in the order asked; ids that are not stored are skipped.
+   * @throws ValidationError code INVALID_ID for a non-string or empty id.
+   */
+  get(ids: readonly string[], options?: { includeVector?: boolean }): Promise<StoredRecord[]>;
+  /**
+   * Reads the records matching a filter and/or predicate, in insertion order, after skipping
+   * `offset` and up to `limit` of them.
+   * @throws ValidationError code INVALID_FILTER or INVALID_OPTION.
+   */
+  get(options?: GetOptions & MatchOptions): Promise<StoredRecord[]>;
+  async get(idsOrOptions?: readonly string[] | (GetOptions & MatchOptions), options?: { includeVector?: boolean }): Promise<StoredRecord[]> {
+    this.assertOpen();
+    if (Array.isArray(idsOrOptions)) {
+      const ids = validateIds(this.name, idsOrOptions);
+      const includeVector = readBoolean(this.name, options?.includeVector, "includeVector");
+      const out: StoredRecord[] = [];
+      for (const id of ids) {
+        const slot = this.store.table.slotOf(id);
+        if (slot !== undefined) out.push(this.materialize(slot, id, includeVector));
+      }
+      return out;
+    }
+    const opts = (idsOrOptions ?? {}) as GetOptions & MatchOptions;
+    checkOptionsObject(this.name, opts, "get options");
+    const includeVector = readBoolean(this.name, opts.includeVector, "includeVector");
+    const offset = readCount(this.name, opts.offset, "offset") ?? 0;
+    const limit = readCount(this.name, opts.limit, "limit") ?? Number.POSITIVE_INFINITY;
+    const slots = this.matchingSlots(opts);
+    slots.sort((a, b) => this.store.table.seqAt(a) - this.store.table.seqAt(b));
+    const out: StoredRecord[] = [];
+    for (let i = offset; i < slots.length && out.length < limit; i++) {
+      out.push(this.materialize(slots[i]!, this.store.table.idAt(slots[i]!)!, includeVector));
+    }
+    return out;
+  }
+
+  /**
+   * Deletes records by id and returns how many existed. Unknown ids are a no-op.
+   */
+  delete(ids: readonly string[]): Promise<number>;
+  /**
+   * Deletes every record matching a filter and/or predicate (evaluated when called) and returns
+   * how many were deleted. An empty options object deletes nothing; use `{ filter: {} }` for all.
+   */
+  delete(options: MatchOptions): Promise<number>;
+  async delete(idsOrOptions: readonly string[] | MatchOptions): Promise<number> {
+    this.assertOpen();
+    let ids: string[];
+    if (Array.isArray(idsOrOptions)) {
+      ids = [...new Set(validateIds(this.name, idsOrOptions))];
+    } else {
+      const opts = idsOrOptions as MatchOptions;
+      checkOptionsObject(this.name, opts, "delete options");
+      if (opts.filter === undefined && opts.predicate === undefined) return 0;
+      ids = this.matchingSlots(opts).map((slot) => this.store.table.idAt(slot)!);
+    }
+    ids = ids.filter((id) => this.store.table.slotOf(id) !== undefined || this.pendingIds.has(id));
+    if (ids.length === 0) return 0;
+    return this.write(OP_DELETE, encodeDelete(this.store.key, ids), ids, () => this.store.applyDelete(ids));
+  }
+
+  /** Counts all records, or those matching a filter and/or predicate. */
+  async count(options?: MatchOptions): Promise<number> {
+    this.assertOpen();
+    if (options === undefined || (options.filter === undefined && options.predicate === undefined)) return this.store.table.size;
+    checkOptionsObject(this.name, options, "count options");
+    return this.matchingSlots(options).length;
+  }
+
+  /**
+   * The `k` records closest to `vector`, ascending by distance (ties by insertion slot). When at
+   * least `k` records match the filter/predicate, exactly `k` come back.
+   * @throws ValidationError DIMENSION_MISMATCH / INVALID_VECTOR for a bad query, INVALID_FILTER,
+   *   INVALID_OPTION for a bad `k`.
+   */
+  async search(vector: Float32Array | readonly number[], options: SearchOptions & MatchOptions = {}): Promise<SearchResult[]> {
+    this.assertOpen();
+    checkOptionsObject(this.name, options, "search options");
+    const query = validateVector(this.name, this.dimension, vector, "query");
+    const k = readCount(this.name, options.k, "k") ?? 10;
+    const includeVector = readBoolean(this.name, options.includeVector, "includeVector");
+    const predicate = readPredicate(this.name, options.predicate);
+    if (k === 0 || this.store.table.size === 0) return [];
+    let candidates: Uint32Array | undefined;
+    if (options.filter !== undefined) {
+      const node = parseFilter(options.filter);
+      if (node.kind !== "all") {
+        candidates = Uint32Array.from(this.filterSlots(node));
+        if (candidates.length === 0) return [];
+      }
+    }
+    const arena = this.store.arena;
+    const out: SearchResult[] = [];
+    if (predicate === undefined) {
+      const hits = arena.search(query, k, candidates);
+      for (let i = 0; i < hits.slots.length; i++) out.push(this.hit(hits.slots[i]!, hits.distances[i]!, includeVector));
+      return out;
+    }
+    // A predicate can only be tested on materialised records: widen until k pass or none are left.
+    const available = candidates?.length ?? this.store.table.size;
+    for (let fetch = Math.min(available, Math.max(4 * k, 64)); ; fetch = Math.min(available, fetch * 4)) {
+      const hits = arena.search(query, fetch, candidates);
+      out.length = 0;
+      for (let i = 0; i < hits.slots.length && out.length < k; i++) {
+        const hit = this.hit(hits.slots[i]!, hits.distances[i]!, includeVector);
+        if (predicate({ id: hit.id, document: hit.document, metadata: hit.metadata })) out.push(hit);
+      }
+      if (out.length === k || fetch >= available) return out;
+    }
+  }
+
+  /**
+   * Renames the collection and/or replaces its metadata.
+   * @throws AlreadyExistsError code COLLECTION_EXISTS when the new name is taken.
+   */
+  async modify(changes: { name?: string; metadata?: Metadata }): Promise<void> {
+    this.assertOpen();
+    this.host.modifyCollection(this, changes);
+  }
+
+  /** @internal Applies a catalogue change made by the database. */
+  setInfo(changes: { name?: string; metadata?: Metadata }): void {
+    if (changes.name !== undefined) this.info_.name = changes.name;
+    if (changes.metadata !== undefined) this.info_.metadata = structuredClone(changes.metadata);
+  }
+
+  /** @internal Resolves once no write of this collection is in flight. */
+  idle(): Promise<void> {
+    if (this.pendingWrites === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** @internal Makes every later call throw ClosedError with `reason`. */
+  markClosed(reason: string): void {
+    this.closedBecause ??= reason;
+  }
+
+  private assertOpen(): void {
+    if (this.closedBecause !== undefined) throw new ClosedError(`collection "${this.name}": ${this.closedBecause}`);
+  }
+
+  private writeUpsert(valid: ValidRecord[]): Promise<void> {
+    const ids = valid.map((r) => r.id);
+    return this.write(OP_UPSERT, encodeUpsert(this.store.key, this.dimension, valid), ids, () => {
+      this.store.applyUpsert(valid);
+    });
+  }
+
+  private write<T>(type: number, payload: Uint8Array, ids: readonly string[], apply: () => T): Promise<T> {
+    for (const id of ids) this.pendingIds.set(id, (this.pendingIds.get(id) ?? 0) + 1);
+    this.pendingWrites++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      for (const id of ids) {
+        const n = this.pendingIds.get(id)! - 1;
+        if (n === 0) this.pendingIds.delete(id);
+        else this.pendingIds.set(id, n);
+      }
+      if (--this.pendingWrites === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    };
+    return this.host
+      .submit(type, payload, () => {
+        try {
+          return apply();
+        } finally {
+          release();
+        }
+      })
+      .catch((err: unknown) => {
+        release();
+        throw err;
+      });
+  }
+
+  private matchingSlots(options: MatchOptions): number[] {
+    const predicate = readPredicate(this.name, options.predicate);
+    const node = options.filter === undefined ? ({ kind: "all" } as const) : parseFilter(options.filter);
+    const slots = this.filterSlots(node);
+    if (predicate === undefined) return slots;
+    return slots.filter((slot) => {
+      const id = this.store.table.idAt(slot)!;
+      return predicate({ id, document: this.store.document(id), metadata: structuredClone(this.store.table.metadataAt(slot) ?? {}) });
+    });
+  }
+
+  private filterSlots(node: FilterNode): number[] {
+    const slots: number[] = [];
+    if (node.kind === "all") {
+      this.store.table.forEachLive((slot) => slots.push(slot));
+    } else {
+      this.store.table.forEachLive((slot, _id, metadata) => {
+        if (evaluateFilter(node, metadata)) slots.push(slot);
+      });
+    }
+    return slots;
+  }
+
+  private materialize(slot: number, id: string, includeVector: boolean): StoredRecord {
+    const record: StoredRecord = {
+      id,
+      document: this.store.document(id),
+      metadata: structuredClone(this.store.table.metadataAt(slot) ?? {}),
+    };
+    if (includeVector) record.vector = this.store.vectors.read(slot);
+    return record;
+  }
+
+  private hit(slot: number, distance: number, includeVector: boolean): SearchResult {
+    const record = this.materialize(slot, this.store.table.idAt(slot)!, includeVector);
+    return { ...record, distance, score: scoreFor(this.metric, distance) };
+  }
+}
+
+function checkOptionsObject(collection: string, options: unknown, what: string): void {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new ValidationError(ErrorCode.INVALID_OPTION, `collection "${collection}": ${what} must be an object, got ${describe(options)}`);
+  }
+}
+
+function readCount(collection: string, value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+    throw new ValidationError(ErrorCode.INVALID_OPTION, `collection "${collection}": ${name} must be a non-negative integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function readBoolean(collection: string, value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    throw new ValidationError(ErrorCode.INVALID_OPTION, `collection "${collection}": ${name} must be a boolean, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function readPredicate(collection: string, value: unknown): RecordPredicate | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "function") {
+    throw new ValidationError(ErrorCode.INVALID_OPTION, `collection "${collection}": predicate must be a function, got ${describe(value)}`);
+  }
+  return value as RecordPredicate;
+}

@@ -1,0 +1,403 @@
+/**
+ * An OmenDB data folder: the catalogue of collections, the write-ahead log, checkpoints and recovery.
+ *
+ * Folder layout (every format is versioned and position-independent):
+ *
+ *   LOCK                  pid of the one writing process
+ *   omendb.sqlite         collections, ids, documents, metadata, checkpoint LSN (SQLite, WAL mode)
+ *   wal/<lsn>.wal         write-ahead log segments (checksummed records)
+ *   vectors/<uuid>.vec    full-precision vectors of one collection, by slot (checksummed records)
+ *
+ * Write path: validate → WAL append → group commit (one fdatasync for every waiting write) → apply
+ * (SQLite rows, vector file, arena) → acknowledge. Checkpoint: fsync the vector files, record the last
+ * applied LSN in SQLite durably, drop WAL segments up to it. Recovery: open the files, verify their
+ * checksums, replay the WAL after the checkpoint LSN (replay is idempotent).
+ */
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { AlreadyExistsError, ClosedError, ErrorCode, NotFoundError, OmenDBError, ValidationError, ioError } from "../errors.js";
+import { SqliteStore, type CollectionRow } from "../metadata/sqlite-store.js";
+import { acquireLock, type HeldLock } from "../storage/lock-file.js";
+import type { CollectionInfo, CollectionOptions, Durability, Metadata, Metric, OpenOptions } from "../types.js";
+import { readWal } from "../wal/wal-reader.js";
+import { WalWriter } from "../wal/wal-writer.js";
+import { Collection, type CollectionHost } from "./collection.js";
+import { CollectionStore } from "./collection-store.js";
+import { describe, validateMetadata } from "./validate-records.js";
+import { OP_DELETE, OP_UPSERT, decodeOp } from "./write-ops.js";
+
+const DURABILITIES: readonly Durability[] = ["fsync", "relaxed", "none"];
+const METRICS: readonly Metric[] = ["cosine", "l2", "ip"];
+const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+/** Longest collection name, in characters. */
+const MAX_NAME_LENGTH = 256;
+/** Largest supported dimension. */
+const MAX_DIMENSION = 65_536;
+
+/**
+ * An open OmenDB database (one data folder).
+ *
+ * @example
+ * const db = await OmenDB.open("./data");
+ * const docs = await db.getOrCreateCollection("docs", { dimension: 1536 });
+ * await docs.upsert([{ id: "a", vector, document: "hello", metadata: { lang: "en" } }]);
+ * const hits = await docs.search(queryVector, { k: 5, filter: { lang: "en" } });
+ * await db.close();
+ */
+export class OmenDB {
+  private readonly collections = new Map<string, Collection>();
+  private closing: Promise<void> | undefined;
+  private failure: unknown;
+  private appliedLsn: number;
+  private walBytesSinceCheckpoint = 0;
+  private checkpointing: Promise<void> | undefined;
+  private pendingWrites = 0;
+  private readonly host: CollectionHost;
+
+  private constructor(
+    /** The data folder. */
+    readonly path: string,
+    private readonly lock: HeldLock,
+    private readonly sqlite: SqliteStore,
+    private readonly wal: WalWriter,
+    private readonly checkpointBytes: number,
+    appliedLsn: number,
+  ) {
+    this.appliedLsn = appliedLsn;
+    this.host = {
+      submit: (type, payload, apply) => this.submit(type, payload, apply),
+      modifyCollection: (collection, changes) => this.modifyCollection(collection, changes),
+    };
+  }
+
+  /**
+   * Opens (creating if needed) the data folder at `folder`, takes its write lock, verifies its files
+   * and replays the WAL after the last checkpoint.
+   * @throws LockedError when another process has the folder open.
+   * @throws CorruptionError when a file fails its checksum (damage before the WAL's torn tail).
+   * @throws ValidationError code INVALID_OPTION for bad options.
+   */
+  static async open(folder: string, options: OpenOptions = {}): Promise<OmenDB> {
+    if (typeof folder !== "string" || folder.length === 0) throw new TypeError(`OmenDB.open: path must be a non-empty string, got ${describe(folder)}`);
+    const durability = options.durability ?? "fsync";
+    if (!DURABILITIES.includes(durability)) {
+      throw new ValidationError(ErrorCode.INVALID_OPTION, `OmenDB.open: durability must be one of ${DURABILITIES.join(", ")}, got ${describe(durability)}`);
+    }
+    const checkpointBytes = options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
+    if (!Number.isInteger(checkpointBytes) || checkpointBytes <= 0) {
+      throw new ValidationError(ErrorCode.INVALID_OPTION, `OmenDB.open: checkpointBytes must be a positive integer, got ${describe(checkpointBytes)}`);
+    }
+    const root = path.resolve(folder);
+    try {
+      for (const dir of [root, path.join(root, "wal"), path.join(root, "vectors")]) fs.mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw ioError(`creating data folder ${root}`, err);
+    }
+    const lock = acquireLock(path.join(root, "LOCK"));
+    let sqlite: SqliteStore | undefined;
+    const stores: CollectionStore[] = [];
+    try {
+      sqlite = new SqliteStore(path.join(root, "omendb.sqlite"));
+      const checkpointLsn = Number(sqlite.getMeta("checkpoint_lsn") ?? "0");
+      const rows = sqlite.listCollections();
+      const byKey = new Map<number, CollectionStore>();
+      for (const row of rows) {
+        const store = CollectionStore.open({
+          key: row.key,
+          dimension: row.dimension,
+          metric: row.metric,
+          sqlite,
+          vectorPath: vectorPath(root, row.uuid),
+        });
+        stores.push(store);
+        byKey.set(row.key, store);
+      }
+      removeOrphanVectorFiles(root, rows);
+
+      // Replay in one SQLite transaction: recovery speed is bounded by the log, not by commits.
+      let replayed = 0;
+      const db = sqlite;
+      db.begin();
+      let lastLsn: number;
+      try {
+        ({ lastLsn } = await readWal(path.join(root, "wal"), {
+          afterLsn: checkpointLsn,
+          onRecord: (_lsn, type, payload) => {
+            if (type !== OP_UPSERT && type !== OP_DELETE) return;
+            const op = decodeOp(type, payload);
+            const store = byKey.get(op.collectionKey);
+            if (store === undefined) return; // the collection was deleted later
+            if (op.type === OP_UPSERT) store.applyUpsert(op.records);
+            else store.applyDelete(op.ids);
+            replayed++;
+          },
+        }));
+        db.commit();
+      } catch (err) {
+        db.rollback();
+        throw err;
+      }
+      for (const store of stores) store.loadVectors();
+      const appliedLsn = Math.max(lastLsn, checkpointLsn);
+      const wal = await WalWriter.open(path.join(root, "wal"), { durability, nextLsn: appliedLsn + 1 });
+      const instance = new OmenDB(root, lock, sqlite, wal, checkpointBytes, appliedLsn);
+      for (const row of rows) {
+        const store = byKey.get(row.key)!;
+        instance.collections.set(row.name, new Collection(instance.host, infoOf(row), store));
+      }
+      if (replayed > 0) await instance.checkpoint();
+      return instance;
+    } catch (err) {
+      for (const store of stores) store.close();
+      sqlite?.close();
+      lock.release();
+      throw err;
+    }
+  }
+
+  /**
+   * Creates a collection.
+   * @throws AlreadyExistsError code COLLECTION_EXISTS when the name is taken.
+   * @throws ValidationError code INVALID_NAME / INVALID_OPTION for a bad name, dimension or metric.
+   */
+  async createCollection(name: string, options: CollectionOptions = {}): Promise<Collection> {
+    this.assertWritable();
+    validateName(name);
+    const { dimension, metric, metadata } = validateCollectionOptions(name, options);
+    if (this.collections.has(name)) {
+      throw new AlreadyExistsError(ErrorCode.COLLECTION_EXISTS, `collection "${name}" already exists`);
+    }
+    const uuid = randomUUID();
+    const key = this.sqlite.insertCollection({ uuid, name, dimension, metric, metadata: JSON.stringify(metadata) });
+    let store: CollectionStore;
+    try {
+      store = CollectionStore.open({ key, dimension, metric, sqlite: this.sqlite, vectorPath: vectorPath(this.path, uuid) });
+    } catch (err) {
+      this.sqlite.deleteCollection(key);
+      throw err;
+    }
+    const collection = new Collection(this.host, { name, uuid, dimension, metric, metadata }, store);
+    this.collections.set(name, collection);
+    return collection;
+  }
+
+  /**
+   * The collection called `name`.
+   * @throws NotFoundError code COLLECTION_NOT_FOUND.
+   */
+  getCollection(name: string): Collection {
+    this.assertOpen();
+    const collection = this.collections.get(name);
+    if (collection === undefined) {
+      throw new NotFoundError(ErrorCode.COLLECTION_NOT_FOUND, `collection "${name}" does not exist in ${this.path}`);
+    }
+    return collection;
+  }
+
+  /**
+   * The collection called `name`, created with `options` if it does not exist.
+   * @throws ValidationError code INVALID_OPTION when it exists with another dimension or metric.
+   */
+  async getOrCreateCollection(name: string, options: CollectionOptions = {}): Promise<Collection> {
+    this.assertOpen();
+    const existing = this.collections.get(name);
+    if (existing === undefined) return this.createCollection(name, options);
+    for (const key of ["dimension", "metric"] as const) {
+      if (options[key] !== undefined && options[key] !== existing[key]) {
+        throw new ValidationError(
+          ErrorCode.INVALID_OPTION,
+          `collection "${name}" exists with ${key} ${existing[key]}; asked for ${String(options[key])}`,
+        );
+      }
+    }
+    return existing;
+  }
+
+  /** True when a collection called `name` exists. */
+  hasCollection(name: string): boolean {
+    this.assertOpen();
+    return this.collections.has(name);
+  }
+
+  /** Every collection's description, oldest first. */
+  listCollections(): CollectionInfo[] {
+    this.assertOpen();
+    return [...this.collections.values()].sort((a, b) => a.store.key - b.store.key).map((c) => c.info());
+  }
+
+  /**
+   * Deletes a collection and all its records once its in-flight writes have landed.
+   * @throws NotFoundError code COLLECTION_NOT_FOUND.
+   */
+  async deleteCollection(name: string): Promise<void> {
+    const collection = this.getCollection(name);
+    this.assertWritable();
+    collection.markClosed("it was deleted");
+    await collection.idle();
+    this.sqlite.deleteCollection(collection.store.key);
+    this.collections.delete(collection.name);
+    collection.store.close();
+    fs.rmSync(vectorPath(this.path, collection.uuid), { force: true });
+  }
+
+  /**
+   * Makes everything applied so far durable in the data files and drops the WAL up to it, so that
+   * the next open replays less. Runs automatically every `checkpointBytes` of WAL and on close.
+   */
+  checkpoint(): Promise<void> {
+    this.assertWritable();
+    return this.runCheckpoint();
+  }
+
+  /**
+   * Waits for in-flight writes, checkpoints, and releases the folder. Later calls throw ClosedError.
+   * Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const c of this.collections.values()) c.markClosed("the database was closed");
+      await Promise.all([...this.collections.values()].map((c) => c.idle()));
+      try {
+        if (this.failure === undefined) await this.runCheckpoint();
+      } finally {
+        await this.wal.close().catch(() => undefined);
+        for (const c of this.collections.values()) c.store.close();
+        this.sqlite.close();
+        this.lock.release();
+      }
+    })();
+    return this.closing;
+  }
+
+  private runCheckpoint(): Promise<void> {
+    this.checkpointing ??= (async () => {
+      try {
+        await this.wal.rotate();
+        const lsn = this.appliedLsn;
+        this.walBytesSinceCheckpoint = 0;
+        for (const c of this.collections.values()) c.store.vectors.sync();
+        this.sqlite.durably(() => this.sqlite.setMeta("checkpoint_lsn", String(lsn)));
+        await this.wal.removeSegmentsUpTo(lsn);
+      } catch (err) {
+        this.fail(err);
+        throw err;
+      } finally {
+        this.checkpointing = undefined;
+      }
+    })();
+    return this.checkpointing;
+  }
+
+  private submit<T>(type: number, payload: Uint8Array, apply: () => T): Promise<T> {
+    this.assertWritable();
+    this.pendingWrites++;
+    this.walBytesSinceCheckpoint += payload.byteLength;
+    // INVARIANT: appends resolve in LSN order within one microtask run, and each `.then` below was
+    // registered in append order, so operations are applied in exactly the WAL's order.
+    return this.wal.append(type, payload).then(
+      (lsn) => {
+        this.pendingWrites--;
+        if (this.failure !== undefined) throw this.failedError();
+        let result: T;
+        try {
+          result = apply();
+        } catch (err) {
+          // Durable in the WAL but not applied: stop serving writes; reopening replays it.
+          this.fail(err);
+          throw err;
+        }
+        this.appliedLsn = lsn;
+        if (this.walBytesSinceCheckpoint >= this.checkpointBytes && this.checkpointing === undefined && this.closing === undefined) {
+          this.runCheckpoint().catch(() => undefined);
+        }
+        return result;
+      },
+      (err: unknown) => {
+        this.pendingWrites--;
+        this.fail(err);
+        throw err;
+      },
+    );
+  }
+
+  private modifyCollection(collection: Collection, changes: { name?: string; metadata?: Metadata }): void {
+    this.assertWritable();
+    const update: { name?: string; metadata?: string } = {};
+    if (changes.name !== undefined && changes.name !== collection.name) {
+      validateName(changes.name);
+      if (this.collections.has(changes.name)) {
+        throw new AlreadyExistsError(ErrorCode.COLLECTION_EXISTS, `cannot rename "${collection.name}": collection "${changes.name}" already exists`);
+      }
+      update.name = changes.name;
+    }
+    if (changes.metadata !== undefined) update.metadata = validateMetadata(collection.name, "(collection)", changes.metadata) ?? "{}";
+    if (update.name === undefined && update.metadata === undefined) return;
+    this.sqlite.modifyCollection(collection.store.key, update);
+    if (update.name !== undefined) {
+      this.collections.delete(collection.name);
+      this.collections.set(update.name, collection);
+    }
+    collection.setInfo({ name: update.name, metadata: update.metadata === undefined ? undefined : (JSON.parse(update.metadata) as Metadata) });
+  }
+
+  private fail(err: unknown): void {
+    this.failure ??= err;
+  }
+
+  private failedError(): OmenDBError {
+    return new OmenDBError(ErrorCode.IO, `database ${this.path} stopped accepting writes after an earlier failure; reopen it to recover`, {
+      cause: this.failure,
+    });
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== undefined) throw new ClosedError(`database ${this.path} is closed`);
+  }
+
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.failure !== undefined) throw this.failedError();
+  }
+}
+
+function vectorPath(root: string, uuid: string): string {
+  return path.join(root, "vectors", `${uuid}.vec`);
+}
+
+/** Deletes vector files of collections that no longer exist (a crash during deleteCollection). */
+function removeOrphanVectorFiles(root: string, rows: readonly CollectionRow[]): void {
+  const live = new Set(rows.map((r) => `${r.uuid}.vec`));
+  for (const name of fs.readdirSync(path.join(root, "vectors"))) {
+    if (name.endsWith(".vec") && !live.has(name)) fs.rmSync(path.join(root, "vectors", name), { force: true });
+  }
+}
+
+function infoOf(row: CollectionRow): CollectionInfo {
+  return { name: row.name, uuid: row.uuid, dimension: row.dimension, metric: row.metric, metadata: JSON.parse(row.metadata) as Metadata };
+}
+
+function validateName(name: unknown): asserts name is string {
+  if (typeof name !== "string" || name.length === 0 || name.length > MAX_NAME_LENGTH || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new ValidationError(
+      ErrorCode.INVALID_NAME,
+      `collection name must be a string of 1 to ${MAX_NAME_LENGTH} characters without control characters, got ${describe(name)}`,
+    );
+  }
+}
+
+function validateCollectionOptions(name: string, options: CollectionOptions): { dimension: number; metric: Metric; metadata: Metadata } {
+  if (typeof options !== "object" || options === null) {
+    throw new ValidationError(ErrorCode.INVALID_OPTION, `collection "${name}": options must be an object, got ${describe(options)}`);
+  }
+  const dimension = options.dimension ?? 1536;
+  if (!Number.isInteger(dimension) || dimension < 1 || dimension > MAX_DIMENSION) {
+    throw new ValidationError(ErrorCode.INVALID_OPTION, `collection "${name}": dimension must be an integer from 1 to ${MAX_DIMENSION}, got ${describe(dimension)}`);
+  }
+  const metric = options.metric ?? "cosine";
+  if (!METRICS.includes(metric)) {
+    throw new ValidationError(ErrorCode.INVALID_OPTION, `collection "${name}": metric must be one of ${METRICS.join(", ")}, got ${describe(metric)}`);
+  }
+  const metadataJson = validateMetadata(name, "(collection)", options.metadata);
+  return { dimension, metric, metadata: metadataJson === null ? {} : (JSON.parse(metadataJson) as Metadata) };
+}

@@ -1,0 +1,214 @@
+/**
+ * The SQLite side of a data folder: the collection catalogue, every record's id, slot, document and
+ * metadata, and the checkpoint LSN. This is the only module that imports better-sqlite3.
+ *
+ * Durability: the database runs in SQLite WAL mode with `synchronous = NORMAL`, so record writes cost
+ * no fsync; OmenDB's own write-ahead log is what makes them durable, and recovery replays it from
+ * the checkpoint LSN. Catalogue changes and the checkpoint LSN are committed with `synchronous = FULL`.
+ *
+ * INVARIANT: within a collection, `id` and `slot` are each unique; `seq` (the rowid) orders records
+ * by first insertion and survives upserts of the same id.
+ */
+import Database from "better-sqlite3";
+import { ioError } from "../errors.js";
+import type { Metric } from "../types.js";
+
+/** Version of the SQLite schema this code writes. */
+export const SCHEMA_VERSION = 1;
+
+/** A collection row. */
+export interface CollectionRow {
+  /** Internal numeric id, never reused. */
+  key: number;
+  uuid: string;
+  name: string;
+  dimension: number;
+  metric: Metric;
+  /** JSON text. */
+  metadata: string;
+}
+
+/** A record row as loaded at open: everything but the document. */
+export interface RecordIndexRow {
+  seq: number;
+  id: string;
+  slot: number;
+  metadata: string | null;
+}
+
+/** One record to write. */
+export interface RecordWrite {
+  id: string;
+  slot: number;
+  document: string | null;
+  /** JSON text or null. */
+  metadata: string | null;
+}
+
+/** Typed access to the SQLite database of one data folder. */
+export class SqliteStore {
+  private readonly db: Database.Database;
+  private readonly stmt: ReturnType<SqliteStore["prepareStatements"]>;
+
+  /** Opens (creating if needed) the database file and migrates it to {@link SCHEMA_VERSION}. */
+  constructor(readonly file: string) {
+    try {
+      this.db = new Database(file);
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma("synchronous = NORMAL");
+      this.migrate();
+      this.stmt = this.prepareStatements();
+    } catch (err) {
+      throw ioError(`opening SQLite database ${file}`, err);
+    }
+  }
+
+  private migrate(): void {
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS collections (
+        key INTEGER PRIMARY KEY AUTOINCREMENT,
+        uuid TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL UNIQUE,
+        dimension INTEGER NOT NULL,
+        metric TEXT NOT NULL,
+        metadata TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS records (
+        seq INTEGER PRIMARY KEY,
+        collection INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        slot INTEGER NOT NULL,
+        document TEXT,
+        metadata TEXT,
+        UNIQUE (collection, id)
+      );
+    `);
+    this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
+  }
+
+  private prepareStatements() {
+    const db = this.db;
+    return {
+      getMeta: db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?"),
+      setMeta: db.prepare<[string, string]>("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+      listCollections: db.prepare<[], CollectionRow>("SELECT key, uuid, name, dimension, metric, metadata FROM collections ORDER BY key"),
+      insertCollection: db.prepare<[string, string, number, string, string]>(
+        "INSERT INTO collections (uuid, name, dimension, metric, metadata) VALUES (?, ?, ?, ?, ?)",
+      ),
+      deleteCollection: db.prepare<[number]>("DELETE FROM collections WHERE key = ?"),
+      deleteCollectionRecords: db.prepare<[number]>("DELETE FROM records WHERE collection = ?"),
+      renameCollection: db.prepare<[string, number]>("UPDATE collections SET name = ? WHERE key = ?"),
+      setCollectionMetadata: db.prepare<[string, number]>("UPDATE collections SET metadata = ? WHERE key = ?"),
+      loadRecords: db.prepare<[number], RecordIndexRow>("SELECT seq, id, slot, metadata FROM records WHERE collection = ? ORDER BY seq"),
+      upsertRecord: db.prepare<[number, string, number, string | null, string | null]>(
+        `INSERT INTO records (collection, id, slot, document, metadata) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (collection, id) DO UPDATE SET slot = excluded.slot, document = excluded.document, metadata = excluded.metadata
+         RETURNING seq`,
+      ),
+      deleteRecord: db.prepare<[number, string]>("DELETE FROM records WHERE collection = ? AND id = ?"),
+      getDocument: db.prepare<[number, string], { document: string | null }>("SELECT document FROM records WHERE collection = ? AND id = ?"),
+    };
+  }
+
+  /** A value from the key/value meta table. */
+  getMeta(key: string): string | undefined {
+    return this.stmt.getMeta.get(key)?.value;
+  }
+
+  /** Sets a meta value (inside the caller's transaction, if any). */
+  setMeta(key: string, value: string): void {
+    this.stmt.setMeta.run(key, value);
+  }
+
+  /** Every collection, oldest first. */
+  listCollections(): CollectionRow[] {
+    return this.stmt.listCollections.all();
+  }
+
+  /** Inserts a collection row durably; returns its key. */
+  insertCollection(row: Omit<CollectionRow, "key">): number {
+    return this.durably(() => Number(this.stmt.insertCollection.run(row.uuid, row.name, row.dimension, row.metric, row.metadata).lastInsertRowid));
+  }
+
+  /** Deletes a collection and all its records durably. */
+  deleteCollection(key: number): void {
+    this.durably(() => {
+      this.stmt.deleteCollectionRecords.run(key);
+      this.stmt.deleteCollection.run(key);
+    });
+  }
+
+  /** Renames a collection and/or replaces its metadata durably. */
+  modifyCollection(key: number, changes: { name?: string; metadata?: string }): void {
+    this.durably(() => {
+      if (changes.name !== undefined) this.stmt.renameCollection.run(changes.name, key);
+      if (changes.metadata !== undefined) this.stmt.setCollectionMetadata.run(changes.metadata, key);
+    });
+  }
+
+  /** Every record of a collection without documents, in insertion order. */
+  loadRecords(collection: number): RecordIndexRow[] {
+    return this.stmt.loadRecords.all(collection);
+  }
+
+  /** Inserts or replaces records; returns each record's seq. Call inside {@link transaction}. */
+  upsertRecords(collection: number, records: readonly RecordWrite[]): number[] {
+    const seqs = new Array<number>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const row = this.stmt.upsertRecord.get(collection, r.id, r.slot, r.document, r.metadata) as { seq: number };
+      seqs[i] = row.seq;
+    }
+    return seqs;
+  }
+
+  /** Deletes records by id. Call inside {@link transaction}. */
+  deleteRecords(collection: number, ids: readonly string[]): void {
+    for (const id of ids) this.stmt.deleteRecord.run(collection, id);
+  }
+
+  /** The stored document of one record (null when it has none or does not exist). */
+  getDocument(collection: number, id: string): string | null {
+    return this.stmt.getDocument.get(collection, id)?.document ?? null;
+  }
+
+  /** Runs `fn` in one SQLite transaction; SQLite errors become OmenDBError code IO. */
+  transaction<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      throw ioError(`SQLite transaction on ${this.file}`, err);
+    }
+  }
+
+  /** Runs `fn` in a transaction committed with `synchronous = FULL` (durable on return). */
+  durably<T>(fn: () => T): T {
+    this.db.pragma("synchronous = FULL");
+    try {
+      return this.transaction(fn);
+    } finally {
+      this.db.pragma("synchronous = NORMAL");
+    }
+  }
+
+  /** Opens a transaction spanning several calls (recovery); nested `transaction` calls become savepoints. */
+  begin(): void {
+    this.db.exec("BEGIN");
+  }
+
+  /** Commits the transaction opened by {@link begin}. */
+  commit(): void {
+    this.db.exec("COMMIT");
+  }
+
+  /** Rolls back the transaction opened by {@link begin}, if still open. */
+  rollback(): void {
+    if (this.db.inTransaction) this.db.exec("ROLLBACK");
+  }
+
+  /** Closes the database. */
+  close(): void {
+    this.db.close();
+  }
+}
