@@ -1,11 +1,16 @@
-import { defineConfig, mergeConfig } from "vitest/config";
-import base from "./vitest.config.ts";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
 
-/** Long recall runs and crash loops: `pnpm test:slow`. */
-export default mergeConfig(base, defineConfig({
+const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+/** Long recall runs, crash loops and throughput checks: `pnpm test:slow`. */
+export default defineConfig({
+  resolve: { alias: { "@omendb/core": src("core") } },
   test: {
-    include: ["packages/*/test/**/*.slow.test.ts", "packages/*/src/**/*.slow.test.ts"],
+    include: ["packages/*/src/**/*.slow.test.ts", "packages/*/test/**/*.slow.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
     testTimeout: 3_600_000,
+    hookTimeout: 600_000,
+    pool: "forks",
   },
-}));
+});
