@@ -4,7 +4,7 @@
  */
 import { AlreadyExistsError, ClosedError, ErrorCode, ValidationError } from "../errors.js";
 import type { FilterNode, Where } from "../filter/filter-ast.js";
-import { evaluateFilter } from "../filter/evaluate-filter.js";
+import { compileFilter } from "../filter/evaluate-filter.js";
 import { parseFilter } from "../filter/parse-filter.js";
 import type {
   CollectionInfo,
@@ -201,10 +201,10 @@ export class Collection {
     const k = readCount(this.name, options.k, "k") ?? 10;
     const includeVector = readBoolean(this.name, options.includeVector, "includeVector");
     const predicate = readPredicate(this.name, options.predicate);
+    const node = options.filter === undefined ? undefined : parseFilter(options.filter);
     if (k === 0 || this.store.table.size === 0) return [];
     let candidates: Uint32Array | undefined;
-    if (options.filter !== undefined) {
-      const node = parseFilter(options.filter);
+    if (node !== undefined) {
       if (node.kind !== "all") {
         candidates = Uint32Array.from(this.filterSlots(node));
         if (candidates.length === 0) return [];
@@ -315,8 +315,9 @@ export class Collection {
     if (node.kind === "all") {
       this.store.table.forEachLive((slot) => slots.push(slot));
     } else {
+      const matches = compileFilter(node);
       this.store.table.forEachLive((slot, _id, metadata) => {
-        if (evaluateFilter(node, metadata)) slots.push(slot);
+        if (matches(metadata)) slots.push(slot);
       });
     }
     return slots;

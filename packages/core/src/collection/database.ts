@@ -369,7 +369,7 @@ function vectorPath(root: string, uuid: string): string {
 function removeOrphanVectorFiles(root: string, rows: readonly CollectionRow[]): void {
   const live = new Set(rows.map((r) => `${r.uuid}.vec`));
   for (const name of fs.readdirSync(path.join(root, "vectors"))) {
-    if (name.endsWith(".vec") && !live.has(name)) fs.rmSync(path.join(root, "vectors", name), { force: true });
+    if ((name.endsWith(".vec") || name.endsWith(".vec.creating")) && !live.has(name)) fs.rmSync(path.join(root, "vectors", name), { force: true });
   }
 }
 

@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { mulberry32 } from "../internal/seeded-random.js";
+import { DEFAULT_VAMANA_PARAMS, VamanaGraph } from "./vamana-graph.js";
+import type { DistanceFromSlot } from "./graph-store.js";
+
+/** Clustered points so the graph has structure to find. */
+function dataset(n: number, dim: number, seed: number): Float32Array {
+  const rand = mulberry32(seed);
+  const centers = Array.from({ length: 20 }, () => Float32Array.from({ length: dim }, () => rand() * 10));
+  const data = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    const c = centers[i % centers.length]!;
+    for (let j = 0; j < dim; j++) data[i * dim + j] = c[j]! + (rand() - 0.5) * 3;
+  }
+  return data;
+}
+
+function l2(data: Float32Array, dim: number, a: number, q: Float32Array, qOff: number): number {
+  let d = 0;
+  for (let j = 0; j < dim; j++) {
+    const t = data[a * dim + j]! - q[qOff + j]!;
+    d += t * t;
+  }
+  return d;
+}
+
+function build(data: Float32Array, dim: number, n: number, params = DEFAULT_VAMANA_PARAMS) {
+  const graph = new VamanaGraph(params, 16);
+  const fromSlot: DistanceFromSlot = (from, targets, count, out) => {
+    for (let i = 0; i < count; i++) out[i] = l2(data, dim, targets[i]!, data, from * dim);
+  };
+  for (let s = 0; s < n; s++) graph.insert(s, fromSlot);
+  return { graph, fromSlot };
+}
+
+function recallAt10(graph: VamanaGraph, data: Float32Array, dim: number, n: number, queries: Float32Array, live: (s: number) => boolean): number {
+  let hits = 0;
+  const nq = queries.length / dim;
+  for (let q = 0; q < nq; q++) {
+    const truth = Array.from({ length: n }, (_, s) => s)
+      .filter(live)
+      .map((s) => ({ s, d: l2(data, dim, s, queries, q * dim) }))
+      .sort((a, b) => a.d - b.d)
+      .slice(0, 10)
+      .map((x) => x.s);
+    const got = graph.search((targets, count, out) => {
+      for (let i = 0; i < count; i++) out[i] = l2(data, dim, targets[i]!, queries, q * dim);
+    }, 10, 64);
+    const set = new Set(got.slots);
+    hits += truth.filter((s) => set.has(s)).length;
+  }
+  return hits / (nq * 10);
+}
+
+describe("VamanaGraph", () => {
+  const dim = 12;
+  const n = 1500;
+  const data = dataset(n, dim, 1);
+  const queries = dataset(50, dim, 2);
+
+  it("finds the exact neighbours of most queries after incremental inserts", () => {
+    const { graph } = build(data, dim, n);
+    expect(recallAt10(graph, data, dim, n, queries, () => true)).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it("keeps degree bounds, no self-loops and no duplicate edges", () => {
+    const params = { ...DEFAULT_VAMANA_PARAMS, maxDegree: 16, buildListSize: 40 };
+    const { graph } = build(data, dim, 600, params);
+    for (let s = 0; s < 600; s++) {
+      const nbs = Array.from(graph.neighbors(s));
+      expect(nbs.length).toBeLessThanOrEqual(16);
+      expect(nbs).not.toContain(s);
+      expect(new Set(nbs).size).toBe(nbs.length);
+    }
+  });
+
+  it("never returns deleted nodes and repairs edges on consolidation", () => {
+    const { graph, fromSlot } = build(data, dim, n);
+    const rand = mulberry32(9);
+    const gone = new Set<number>();
+    while (gone.size < n / 5) gone.add(Math.floor(rand() * n));
+    for (const s of gone) graph.markDeleted(s);
+    const live = (s: number) => !gone.has(s);
+    const before = graph.search((t, c, out) => {
+      for (let i = 0; i < c; i++) out[i] = l2(data, dim, t[i]!, queries, 0);
+    }, 10, 64);
+    expect(Array.from(before.slots).some((s) => gone.has(s))).toBe(false);
+    const removed = graph.consolidate(fromSlot);
+    expect(new Set(removed)).toEqual(gone);
+    for (let s = 0; s < n; s++) {
+      if (gone.has(s)) continue;
+      for (const nb of graph.neighbors(s)) expect(gone.has(nb)).toBe(false);
+    }
+    expect(recallAt10(graph, data, dim, n, queries, live)).toBeGreaterThanOrEqual(0.9);
+  });
+});

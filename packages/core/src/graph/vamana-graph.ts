@@ -1,0 +1,311 @@
+/**
+ * A Vamana proximity graph (Subramanya et al., "DiskANN", NeurIPS 2019, §2) with the incremental
+ * insert and delete consolidation of Fresh-DiskANN (Singh et al., 2021, §4).
+ *
+ * The graph sees vectors only through distance callbacks (`graph-store.ts`), so the same code builds
+ * with full-precision distances and searches over PQ codes.
+ *
+ * INVARIANTS: every node has at most `maxDegree` out-edges; no self-loops; no duplicate edges;
+ * after `consolidate()` no live node points at a deleted one; the entry point is a live node
+ * whenever any node is live.
+ */
+import { CandidateList } from "./candidate-list.js";
+import type { DistanceFromQuery, DistanceFromSlot } from "./graph-store.js";
+
+/** Graph construction parameters. */
+export interface VamanaParams {
+  /** Most out-edges per node (R). Default 64. */
+  maxDegree: number;
+  /** Candidate list size while inserting (L). Default 100. */
+  buildListSize: number;
+  /** Pruning slack (α ≥ 1); larger keeps longer edges. Default 1.2. */
+  alpha: number;
+}
+
+/** Defaults from the DiskANN paper's experiments. */
+export const DEFAULT_VAMANA_PARAMS: VamanaParams = { maxDegree: 64, buildListSize: 100, alpha: 1.2 };
+
+/** The result of a search: slots ascending by distance. */
+export interface SearchHits {
+  slots: Uint32Array;
+  distances: Float32Array;
+}
+
+/** A growable Vamana graph over dense slots. */
+export class VamanaGraph {
+  /** `maxDegree` neighbour slots per node. */
+  adjacency: Uint32Array;
+  /** Out-degree per node. */
+  degrees: Uint16Array;
+  /** 1 for a node present in the graph (inserted and not yet consolidated away). */
+  present: Uint8Array;
+  /** 1 for a deleted node not yet consolidated (still traversed, never returned). */
+  deleted: Uint8Array;
+  /** Where every search starts; -1 while the graph is empty. */
+  entry = -1;
+  private visitedStamp: Uint32Array;
+  private stamp = 0;
+  private scratchSlots: Uint32Array;
+  private scratchDistances: Float32Array;
+
+  constructor(readonly params: VamanaParams, capacity = 1024) {
+    this.adjacency = new Uint32Array(capacity * params.maxDegree);
+    this.degrees = new Uint16Array(capacity);
+    this.present = new Uint8Array(capacity);
+    this.deleted = new Uint8Array(capacity);
+    this.visitedStamp = new Uint32Array(capacity);
+    const scratch = Math.max(params.maxDegree, params.buildListSize) * 4 + params.maxDegree;
+    this.scratchSlots = new Uint32Array(scratch);
+    this.scratchDistances = new Float32Array(scratch);
+  }
+
+  /** Number of slots the arrays can hold before growing. */
+  get capacity(): number {
+    return this.degrees.length;
+  }
+
+  /** Makes room for slots below `limit`. */
+  reserve(limit: number): void {
+    if (limit <= this.capacity) return;
+    let cap = this.capacity;
+    while (cap < limit) cap *= 2;
+    const R = this.params.maxDegree;
+    const grow = <T extends Uint32Array | Uint16Array | Uint8Array>(a: T, n: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.adjacency = grow(this.adjacency, cap * R);
+    this.degrees = grow(this.degrees, cap);
+    this.present = grow(this.present, cap);
+    this.deleted = grow(this.deleted, cap);
+    this.visitedStamp = grow(this.visitedStamp, cap);
+  }
+
+  /** The out-neighbours of `slot` (a view; valid until the graph changes). */
+  neighbors(slot: number): Uint32Array {
+    const R = this.params.maxDegree;
+    return this.adjacency.subarray(slot * R, slot * R + this.degrees[slot]!);
+  }
+
+  /**
+   * Greedy beam search from the entry point (DiskANN Algorithm 1). Returns up to `k` present,
+   * non-deleted slots ascending by distance. `listSize` (L) ≥ k trades speed for recall.
+   * When `visited` is given, every expanded node and its distance are appended to it (Vamana's V).
+   * `admit`, when given, must also hold for a slot to be returned (it is still traversed).
+   */
+  search(
+    distances: DistanceFromQuery,
+    k: number,
+    listSize: number,
+    options: { visited?: { slots: number[]; distances: number[] }; admit?: (slot: number) => boolean } = {},
+  ): SearchHits {
+    if (this.entry < 0 || k === 0) return { slots: new Uint32Array(0), distances: new Float32Array(0) };
+    const L = Math.max(listSize, k);
+    const list = new CandidateList(L);
+    const stampOf = this.nextStamp();
+    const R = this.params.maxDegree;
+    const ids = this.scratchSlots;
+    const ds = this.scratchDistances;
+    ids[0] = this.entry;
+    distances(ids, 1, ds);
+    list.push(this.entry, ds[0]!);
+    this.visitedStamp[this.entry] = stampOf;
+    const visited = options.visited;
+    for (let i = list.next(); i >= 0; i = list.next()) {
+      const node = list.slots[i]!;
+      if (visited !== undefined) {
+        visited.slots.push(node);
+        visited.distances.push(list.distances[i]!);
+      }
+      const base = node * R;
+      const degree = this.degrees[node]!;
+      let count = 0;
+      for (let j = 0; j < degree; j++) {
+        const nb = this.adjacency[base + j]!;
+        if (this.visitedStamp[nb] === stampOf) continue;
+        this.visitedStamp[nb] = stampOf;
+        ids[count++] = nb;
+      }
+      if (count === 0) continue;
+      distances(ids, count, ds);
+      for (let j = 0; j < count; j++) list.push(ids[j]!, ds[j]!);
+    }
+    const outSlots: number[] = [];
+    const outDistances: number[] = [];
+    for (let i = 0; i < list.size && outSlots.length < k; i++) {
+      const s = list.slots[i]!;
+      if (this.deleted[s] === 1) continue;
+      if (options.admit !== undefined && !options.admit(s)) continue;
+      outSlots.push(s);
+      outDistances.push(list.distances[i]!);
+    }
+    return { slots: Uint32Array.from(outSlots), distances: Float32Array.from(outDistances) };
+  }
+
+  /**
+   * Inserts `slot` (Fresh-DiskANN insert): search for it with full-precision distances, prune the
+   * visited set into its out-edges, and add back-edges, pruning any neighbour that overflows.
+   */
+  insert(slot: number, fromSlot: DistanceFromSlot, alpha = this.params.alpha): void {
+    this.reserve(slot + 1);
+    if (this.present[slot] === 1) this.unlink(slot);
+    this.present[slot] = 1;
+    this.deleted[slot] = 0;
+    this.degrees[slot] = 0;
+    if (this.entry < 0) {
+      this.entry = slot;
+      return;
+    }
+    const visited = { slots: [] as number[], distances: [] as number[] };
+    this.search((targets, count, out) => fromSlot(slot, targets, count, out), 1, this.params.buildListSize, { visited });
+    this.setPruned(slot, visited.slots, visited.distances, fromSlot, alpha);
+    this.addBackEdges(slot, fromSlot, alpha);
+  }
+
+  /**
+   * Re-links `slot` given candidate neighbours (a second bulk-build pass uses its current edges
+   * plus a fresh search).
+   */
+  relink(slot: number, fromSlot: DistanceFromSlot, alpha: number): void {
+    const visited = { slots: [] as number[], distances: [] as number[] };
+    this.search((targets, count, out) => fromSlot(slot, targets, count, out), 1, this.params.buildListSize, { visited });
+    const current = this.neighbors(slot);
+    const extra = Uint32Array.from(current);
+    const d = new Float32Array(extra.length);
+    if (extra.length > 0) fromSlot(slot, extra, extra.length, d);
+    for (let i = 0; i < extra.length; i++) {
+      visited.slots.push(extra[i]!);
+      visited.distances.push(d[i]!);
+    }
+    this.setPruned(slot, visited.slots, visited.distances, fromSlot, alpha);
+    this.addBackEdges(slot, fromSlot, alpha);
+  }
+
+  /** Marks `slot` deleted: still traversed, never returned, repaired by {@link consolidate}. */
+  markDeleted(slot: number): void {
+    if (slot < this.capacity && this.present[slot] === 1) this.deleted[slot] = 1;
+  }
+
+  /**
+   * Removes every deleted node (Fresh-DiskANN Algorithm 4): each live node that pointed at one is
+   * re-pruned over its live neighbours plus the deleted neighbours' live neighbours. Returns the
+   * slots removed, which may then be reused.
+   */
+  consolidate(fromSlot: DistanceFromSlot): number[] {
+    const removed: number[] = [];
+    for (let s = 0; s < this.capacity; s++) if (this.deleted[s] === 1) removed.push(s);
+    if (removed.length === 0) return removed;
+    for (let p = 0; p < this.capacity; p++) {
+      if (this.present[p] !== 1 || this.deleted[p] === 1) continue;
+      const nbs = this.neighbors(p);
+      let touches = false;
+      for (let j = 0; j < nbs.length; j++) if (this.deleted[nbs[j]!] === 1) touches = true;
+      if (!touches) continue;
+      const candidates = new Set<number>();
+      for (let j = 0; j < nbs.length; j++) {
+        const nb = nbs[j]!;
+        if (this.deleted[nb] !== 1) candidates.add(nb);
+        else for (const second of this.neighbors(nb)) if (this.deleted[second] !== 1 && second !== p) candidates.add(second);
+      }
+      const slots = Uint32Array.from(candidates);
+      const d = new Float32Array(slots.length);
+      if (slots.length > 0) fromSlot(p, slots, slots.length, d);
+      this.setPruned(p, Array.from(slots), Array.from(d), fromSlot, this.params.alpha);
+    }
+    for (const s of removed) {
+      this.present[s] = 0;
+      this.deleted[s] = 0;
+      this.degrees[s] = 0;
+    }
+    if (this.entry >= 0 && this.present[this.entry] !== 1) this.entry = this.anyLive();
+    return removed;
+  }
+
+  /** Sets the entry point (the medoid after a bulk build). */
+  setEntry(slot: number): void {
+    this.entry = slot;
+  }
+
+  private anyLive(): number {
+    for (let s = 0; s < this.capacity; s++) if (this.present[s] === 1 && this.deleted[s] !== 1) return s;
+    return -1;
+  }
+
+  /** Drops `slot`'s out-edges (before re-inserting it with a new vector). In-edges heal on consolidation. */
+  private unlink(slot: number): void {
+    this.degrees[slot] = 0;
+  }
+
+  private addBackEdges(slot: number, fromSlot: DistanceFromSlot, alpha: number): void {
+    const R = this.params.maxDegree;
+    for (const nb of Array.from(this.neighbors(slot))) {
+      const deg = this.degrees[nb]!;
+      const base = nb * R;
+      let has = false;
+      for (let j = 0; j < deg; j++) if (this.adjacency[base + j] === slot) has = true;
+      if (has) continue;
+      if (deg < R) {
+        this.adjacency[base + deg] = slot;
+        this.degrees[nb] = deg + 1;
+        continue;
+      }
+      const candidates = Uint32Array.from([...this.neighbors(nb), slot]);
+      const d = new Float32Array(candidates.length);
+      fromSlot(nb, candidates, candidates.length, d);
+      this.setPruned(nb, Array.from(candidates), Array.from(d), fromSlot, alpha);
+    }
+  }
+
+  /**
+   * RobustPrune (DiskANN Algorithm 2): from candidates sorted by distance to `p`, keep the closest,
+   * drop every candidate it "covers" (α·d(kept, c) ≤ d(p, c)), repeat until R are kept.
+   */
+  private setPruned(p: number, slots: number[], dists: number[], fromSlot: DistanceFromSlot, alpha: number): void {
+    const R = this.params.maxDegree;
+    const order = slots.map((_, i) => i).filter((i) => slots[i] !== p && this.deleted[slots[i]!] !== 1);
+    order.sort((a, b) => dists[a]! - dists[b]! || slots[a]! - slots[b]!);
+    const cand: number[] = [];
+    const candD: number[] = [];
+    const seen = new Set<number>();
+    for (const i of order) {
+      if (seen.has(slots[i]!)) continue;
+      seen.add(slots[i]!);
+      cand.push(slots[i]!);
+      candD.push(dists[i]!);
+    }
+    const alive = new Uint8Array(cand.length).fill(1);
+    const base = p * R;
+    let degree = 0;
+    const targets = new Uint32Array(cand.length);
+    const out = new Float32Array(cand.length);
+    for (let i = 0; i < cand.length && degree < R; i++) {
+      if (alive[i] === 0) continue;
+      const kept = cand[i]!;
+      this.adjacency[base + degree++] = kept;
+      let count = 0;
+      const index: number[] = [];
+      for (let j = i + 1; j < cand.length; j++) {
+        if (alive[j] === 0) continue;
+        targets[count++] = cand[j]!;
+        index.push(j);
+      }
+      if (count === 0) break;
+      fromSlot(kept, targets, count, out);
+      for (let t = 0; t < count; t++) {
+        const j = index[t]!;
+        if (alpha * out[t]! <= candD[j]!) alive[j] = 0;
+      }
+    }
+    this.degrees[p] = degree;
+  }
+
+  private nextStamp(): number {
+    this.stamp = (this.stamp + 1) >>> 0;
+    if (this.stamp === 0) {
+      this.visitedStamp.fill(0);
+      this.stamp = 1;
+    }
+    return this.stamp;
+  }
+}

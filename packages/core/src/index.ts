@@ -1,0 +1,37 @@
+/**
+ * `@omendb/core`: an embedded vector database for TypeScript. Durable writes through a checksummed
+ * write-ahead log, text and metadata in SQLite, metadata filters, exact search in WebAssembly SIMD.
+ */
+export { OmenDB } from "./collection/database.js";
+export { Collection } from "./collection/collection.js";
+export type { MatchOptions, RecordPredicate, RecordView } from "./collection/collection.js";
+
+export type {
+  CollectionInfo,
+  CollectionOptions,
+  Durability,
+  GetOptions,
+  Metadata,
+  MetadataValue,
+  Metric,
+  OpenOptions,
+  RecordInput,
+  SearchOptions,
+  SearchResult,
+  StoredRecord,
+  Where,
+} from "./types.js";
+export type { FieldOperators, FilterLiteral } from "./filter/filter-ast.js";
+export { parseFilter } from "./filter/parse-filter.js";
+
+export {
+  AlreadyExistsError,
+  ClosedError,
+  CorruptionError,
+  ErrorCode,
+  LockedError,
+  NotFoundError,
+  OmenDBError,
+  ValidationError,
+  isOmenDBError,
+} from "./errors.js";
