@@ -1,0 +1,63 @@
+/** Shared fixtures of the server tests: temp folders, a seeded RNG, servers on 127.0.0.1:0. */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { startServer, type OmenDBServer, type ServerOptions } from "../src/index.js";
+
+/** A fresh temporary directory. */
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "omendb-"));
+}
+
+/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `n` random vectors of length `dim` with components in [-1, 1). */
+export function randomVectors(rng: () => number, n: number, dim: number): number[][] {
+  return Array.from({ length: n }, () => Array.from({ length: dim }, () => rng() * 2 - 1));
+}
+
+/** Rounds to float32, as the server stores vectors. */
+export function f32(values: readonly number[]): number[] {
+  return Array.from(Float32Array.from(values));
+}
+
+/** A listening server on 127.0.0.1 with a random port, silent, over a fresh folder unless `path` is given. */
+export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<OmenDBServer & { url: string; port: number }> {
+  const server = await startServer({ path: tempDir(), host: "127.0.0.1", port: 0, logger: false, apiKey: null, ...options });
+  return Object.assign(server, { port: Number(new URL(server.url).port) });
+}
+
+/** The base path of the default tenant and database. */
+export const DB_BASE = "/api/v2/tenants/default_tenant/databases/default_database";
+
+/** fetch returning status and parsed JSON (or text). */
+export async function call(
+  url: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string | Buffer } = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const headers: Record<string, string> = { ...(init.headers ?? {}) };
+  let body: string | Buffer | undefined = init.rawBody;
+  if (init.body !== undefined) {
+    body = JSON.stringify(init.body);
+    headers["content-type"] ??= "application/json";
+  }
+  const res = await fetch(url, { method: init.method ?? (body === undefined ? "GET" : "POST"), headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
