@@ -216,6 +216,29 @@ export class VectorArena {
     return this.f32.slice(out, out + count);
   }
 
+  /** A copy of the vector stored at `slot` (unit-normalised in a cosine arena). */
+  storedVector(slot: number): Float32Array {
+    this.assertOpen();
+    if (this.live[slot] !== 1) throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: slot ${slot} is not live`);
+    const at = (slot * this.row) / 4;
+    return this.f32.slice(at, at + this.dim);
+  }
+
+  /**
+   * The distance from the stored vector at `from` to each of `targets[0..count)`, written to `out`:
+   * one kernel call with the stored vector as the query (graph construction's inner loop). All
+   * slots must be live; not checked here, for speed.
+   */
+  distancesFromSlot(from: number, targets: Uint32Array, count: number, out: Float32Array): void {
+    this.ensureBytes(this.scanBytes(this.limit, count), this.limit);
+    const listByte = align16(this.limit * this.row) + align16(this.row);
+    const listAt = listByte / 4;
+    this.u32.set(count === targets.length ? targets : targets.subarray(0, count), listAt);
+    const outByte = listByte + 4 * count;
+    this.listKernel(from * this.row, 0, this.dim, listByte, count, outByte);
+    out.set(this.f32.subarray(outByte / 4, outByte / 4 + count));
+  }
+
   /** Releases the WebAssembly memory; any later call except `isLive`/`remove` throws `ClosedError`. */
   dispose(): void {
     this.memory = undefined;
