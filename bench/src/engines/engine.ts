@@ -1,0 +1,93 @@
+/**
+ * The contract every benchmarked engine implements, OmenDB and peers alike. An engine builds an
+ * index from the dataset's base vectors into a folder it owns, closes it, and later reopens it from
+ * that folder in a fresh process to be searched. Ids are base row numbers (0..n-1); engines that need
+ * string ids convert at their boundary.
+ *
+ * The search parameter is pluggable: an engine lists its default sweep (`efSearch`, `nprobes`, ...)
+ * as {@link SearchSetting}s, `--sweep engine:param=v1,v2` replaces them, and `configure` applies one.
+ */
+import type { DatasetSpec } from "../datasets.js";
+import type { VectorMatrix } from "../vector-files.js";
+
+/** One point of a search-parameter sweep. `params` are engine-specific (e.g. `{ ef: 64 }`). */
+export interface SearchSetting {
+  label: string;
+  params: Record<string, number | string>;
+}
+
+/** Base vectors in chunks, in row order; each call starts a fresh pass over the file. */
+export type ChunkSource = () => Iterable<{ start: number; vectors: VectorMatrix }>;
+
+/** What {@link Engine.build} receives. */
+export interface BuildContext {
+  /** An empty folder the engine owns; everything it writes goes here (and is measured as disk bytes). */
+  dir: string;
+  spec: DatasetSpec;
+  chunks: ChunkSource;
+  /** Cores available to the build (engines that build in parallel may use them). */
+  threads: number;
+}
+
+/** What a build reports besides its timing (which the harness measures). */
+export interface BuildInfo {
+  /** Build parameters as the engine used them (M, efConstruction, partitions, durability, ...). */
+  params: Record<string, unknown>;
+  /** Threads the build used. */
+  buildThreads: number;
+  notes?: string[];
+}
+
+/** Options of {@link Engine.open}. */
+export interface OpenOptions {
+  /** Set for the extra readers of the all-cores measurement (reader processes), 0-based. */
+  worker?: number;
+}
+
+/** An index reopened from disk, ready to answer queries. */
+export interface EngineReader {
+  /** Applies one sweep point (may rebuild in-memory search state; not timed). */
+  configure(setting: SearchSetting): Promise<void>;
+  /** The ids (base rows) of the k nearest neighbours of `query`, best first. */
+  search(query: Float32Array, k: number): number[] | Promise<number[]>;
+  close(): Promise<void>;
+}
+
+/** A benchmarked library. */
+export interface Engine {
+  /** Name used by --only and in results, e.g. "hnswlib-node". */
+  readonly name: string;
+  /** Index kind shown in reports, e.g. "HNSW", "IVF-PQ", "exact". */
+  readonly kind: string;
+  /** Loads the library; returns null when usable, else why not (the engine is then skipped). */
+  load(): Promise<string | null>;
+  /** Library version (after a successful load). */
+  version(): string;
+  /** null when the engine can run this dataset, else why not. */
+  unsupported(spec: DatasetSpec): string | null;
+  /** The default sweep of the search parameter, in increasing effort. */
+  defaultSweep(spec: DatasetSpec): SearchSetting[];
+  build(ctx: BuildContext): Promise<BuildInfo>;
+  open(dir: string, spec: DatasetSpec, opts: OpenOptions): Promise<EngineReader>;
+}
+
+/** Builds sweep settings `param=v` for each value. */
+export function sweepOf(param: string, values: readonly number[]): SearchSetting[] {
+  return values.map((v) => ({ label: `${param}=${v}`, params: { [param]: v } }));
+}
+
+/** A single-point sweep for engines without a search parameter. */
+export const EXACT_SWEEP: SearchSetting[] = [{ label: "exact", params: {} }];
+
+/** Copies a Float32Array row into a plain number[] (for libraries that take arrays only). */
+export function toArray(v: Float32Array): number[] {
+  const out = new Array<number>(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i]!;
+  return out;
+}
+
+/** Reads a numeric sweep parameter, falling back to `fallback`. */
+export function numParam(setting: SearchSetting, name: string, fallback: number): number {
+  const v = setting.params[name];
+  return v === undefined ? fallback : Number(v);
+}

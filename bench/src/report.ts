@@ -1,0 +1,281 @@
+/**
+ * Builds `REPORT.md` and the plots from the JSON results in a results folder: for each dataset the
+ * latest results file, a table of each engine's best operating point (highest one-thread queries/s
+ * with recall@10 ≥ 0.90, else its highest-recall point), the full sweeps, skipped engines with their
+ * reasons, and plain sentences on where OmenDB is ahead of and behind each peer; then the latest
+ * ingest / exact-search / recovery results of issue #2.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { renderPlot } from "./plots.js";
+import type { AnnResultsFile, EngineResult, ExactResultsFile, IngestResultsFile, RecoveryResultsFile, ResultsFile, SweepPoint } from "./run-types.js";
+
+/** Recall a point needs to count as an operating point in the summaries. */
+export const TARGET_RECALL = 0.9;
+
+/** Every parseable results file directly in `dir`. */
+export function loadResults(dir: string): { file: string; data: ResultsFile }[] {
+  if (!fs.existsSync(dir)) return [];
+  const out: { file: string; data: ResultsFile }[] = [];
+  for (const name of fs.readdirSync(dir).sort()) {
+    if (!name.endsWith(".json")) continue;
+    try {
+      const data = JSON.parse(fs.readFileSync(path.join(dir, name), "utf8")) as ResultsFile;
+      if (data && typeof data === "object" && "type" in data) out.push({ file: name, data });
+    } catch {
+      // not a results file
+    }
+  }
+  return out;
+}
+
+/** The engine's best point: highest qps1 with recall ≥ target, else highest recall. */
+export function bestPoint(e: EngineResult, target = TARGET_RECALL): SweepPoint | undefined {
+  const ok = e.points.filter((p) => p.recall >= target);
+  if (ok.length > 0) return ok.reduce((a, b) => (b.qps1 > a.qps1 ? b : a));
+  return e.points.reduce<SweepPoint | undefined>((a, b) => (!a || b.recall > a.recall ? b : a), undefined);
+}
+
+/** Formats a number for tables: thousands separators, about three significant digits. */
+export function fmt(x: number | null | undefined, digits = 3): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "—";
+  const abs = Math.abs(x);
+  if (abs >= 100) return Math.round(x).toLocaleString("en-US");
+  if (abs === 0) return "0";
+  const decimals = Math.max(0, digits - 1 - Math.floor(Math.log10(abs)));
+  return x.toFixed(Math.min(decimals, 4));
+}
+
+/** Recall with three decimals. */
+export const fmtRecall = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? "—" : x.toFixed(3));
+
+const ratio = (a: number, b: number): string => {
+  const r = a / b;
+  return r >= 1 ? `${fmt(r, 2)}×` : `${fmt(1 / r, 2)}×`;
+};
+
+function latestPer<T extends ResultsFile>(files: { file: string; data: ResultsFile }[], type: T["type"], key: (d: T) => string): { file: string; data: T }[] {
+  const map = new Map<string, { file: string; data: T }>();
+  for (const f of files) {
+    if (f.data.type !== type) continue;
+    const d = f.data as T;
+    const k = key(d);
+    const have = map.get(k);
+    if (!have || have.data.machine.date < d.machine.date) map.set(k, { file: f.file, data: d });
+  }
+  return [...map.values()];
+}
+
+interface Comparison {
+  label: string;
+  better: "higher" | "lower";
+  value: (e: EngineResult) => number | undefined;
+  show: (e: EngineResult, v: number) => string;
+}
+
+const COMPARISONS: Comparison[] = [
+  {
+    label: `queries/s on one thread (best point with recall@10 ≥ ${TARGET_RECALL})`,
+    better: "higher",
+    value: (e) => {
+      const p = bestPoint(e);
+      return p && p.recall >= TARGET_RECALL ? p.qps1 : undefined;
+    },
+    show: (e, v) => `${fmt(v)} at recall ${fmtRecall(bestPoint(e)!.recall)}`,
+  },
+  {
+    label: "queries/s on all cores (same point)",
+    better: "higher",
+    value: (e) => {
+      const p = bestPoint(e);
+      return p && p.recall >= TARGET_RECALL && p.qpsAll !== null ? p.qpsAll : undefined;
+    },
+    show: (_e, v) => fmt(v),
+  },
+  { label: "build rate (vectors/s, to a closed index on disk)", better: "higher", value: (e) => e.build?.vectorsPerSecond, show: (e, v) => `${fmt(v)} (${e.buildThreads ?? "?"} thr)` },
+  { label: "private RAM per vector after reopening (bytes)", better: "lower", value: (e) => e.memory?.anonBytesPerVector, show: (_e, v) => fmt(v) },
+  { label: "bytes on disk per vector", better: "lower", value: (e) => e.diskBytesPerVector, show: (_e, v) => fmt(v) },
+  { label: "reopen time (open + first query, s)", better: "lower", value: (e) => e.reopen?.totalSeconds, show: (_e, v) => fmt(v) },
+];
+
+/** Sentences on where OmenDB is ahead of and behind the peers on one dataset. */
+export function standing(results: AnnResultsFile): string[] {
+  const omen = results.engines.find((e) => e.engine === "omendb" && e.status === "ok");
+  if (!omen) return ["OmenDB did not run on this dataset."];
+  const peers = results.engines.filter((e) => e.engine !== "omendb" && e.status === "ok");
+  const lines: string[] = [];
+  for (const c of COMPARISONS) {
+    const mine = c.value(omen);
+    if (mine === undefined) {
+      lines.push(`- **${c.label}**: no OmenDB figure.`);
+      continue;
+    }
+    const ahead: string[] = [];
+    const behind: string[] = [];
+    for (const p of peers) {
+      const theirs = c.value(p);
+      if (theirs === undefined) continue;
+      const omenBetter = c.better === "higher" ? mine > theirs : mine < theirs;
+      const text = `${p.engine} (${c.show(p, theirs)}; ${ratio(mine, theirs)})`;
+      (omenBetter ? ahead : behind).push(text);
+    }
+    lines.push(
+      `- **${c.label}**: OmenDB ${c.show(omen, mine)}. Ahead of: ${ahead.length ? ahead.join(", ") : "none"}. Behind: ${behind.length ? behind.join(", ") : "none"}.`,
+    );
+  }
+  return lines;
+}
+
+function engineRow(e: EngineResult): string {
+  const p = bestPoint(e);
+  const mem = e.memory ? `${fmt(e.memory.anonBytesPerVector)}${e.memory.fileBytesPerVector > 16 ? ` (+${fmt(e.memory.fileBytesPerVector)} file)` : ""}` : "—";
+  return `| ${e.engine} ${e.version} | ${e.kind} | ${p?.label ?? "—"} | ${fmtRecall(p?.recall)} | ${fmt(p?.qps1)} | ${fmt(p?.qpsAll)} | ${fmt(p?.p50Ms)} | ${fmt(p?.p99Ms)} | ${fmt(e.build?.seconds)} | ${fmt(e.build?.vectorsPerSecond)} (${e.buildThreads ?? "?"}) | ${mem} | ${fmt(e.diskBytesPerVector)} | ${fmt(e.reopen?.totalSeconds)} |`;
+}
+
+function annSection(r: AnnResultsFile, file: string): string {
+  const d = r.dataset;
+  const m = r.machine;
+  const ok = r.engines.filter((e) => e.status === "ok");
+  const skipped = r.engines.filter((e) => e.status !== "ok");
+  const threads = Math.max(1, ...ok.flatMap((e) => e.points.map((p) => p.threadsAll)));
+  const out: string[] = [];
+  out.push(`## ${d.name}`);
+  out.push("");
+  out.push(
+    `${d.count.toLocaleString("en-US")} × ${d.dim}, ${d.metric}, ${d.kind === "synthetic" ? "**synthetic** " : ""}${d.description}. ` +
+      `${Math.min(d.queryCount, r.knobs.maxQueries).toLocaleString("en-US")} queries${d.selfQuery ? " (the base vectors themselves)" : ""}, k = ${r.knobs.k}. ` +
+      `Source: \`${String(d.source["folder"] ?? "")}\`.`,
+  );
+  out.push("");
+  const runs = [...new Set(r.engines.map((e) => `${e.run.date.slice(0, 16).replace("T", " ")} UTC, commit ${e.run.commit.slice(0, 12)}, \`${e.run.command}\``))];
+  out.push(`Machine: ${m.cpuModel}, ${m.cores} cores, ${fmt(m.memoryTotalBytes / 2 ** 30)} GiB, Node ${m.node}. Runs: ${runs.join("; ")}. Data: [\`${file}\`](${file}).`);
+  out.push("");
+  out.push(`![recall vs QPS on ${d.name}](plots/${d.name}.svg)`);
+  out.push("");
+  out.push("### Where OmenDB stands");
+  out.push("");
+  out.push(...standing(r));
+  out.push("");
+  out.push(`### Best operating point per engine`);
+  out.push("");
+  out.push(`Highest one-thread queries/s with recall@${r.knobs.k} ≥ ${TARGET_RECALL} (else the highest-recall point). RAM = private (anonymous) resident bytes per vector added by reopening the index; file-backed pages (memory maps) in brackets.`);
+  out.push("");
+  out.push(`| engine | index | setting | recall@${r.knobs.k} | QPS 1 thread | QPS ${threads} threads | p50 ms | p99 ms | build s | build vec/s (threads) | RAM B/vector | disk B/vector | reopen s |`);
+  out.push("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const e of ok) out.push(engineRow(e));
+  out.push("");
+  if (skipped.length) {
+    out.push("Not run:");
+    out.push("");
+    for (const e of skipped) out.push(`- ${e.engine}: ${e.status} — ${(e.reason ?? "").split("\n")[0]}`);
+    out.push("");
+  }
+  const notes = ok.flatMap((e) => e.notes.map((n) => `${e.engine}: ${n}`));
+  if (notes.length) {
+    out.push(...notes.map((n) => `- ${n}`));
+    out.push("");
+  }
+  out.push("<details><summary>Full sweeps</summary>");
+  out.push("");
+  out.push(`| engine | setting | recall@${r.knobs.k} | QPS 1 thread | queries | p50 ms | p99 ms | QPS all cores |`);
+  out.push("|---|---|---:|---:|---:|---:|---:|---:|");
+  for (const e of ok) {
+    for (const p of e.points) out.push(`| ${e.engine} | ${p.label} | ${fmtRecall(p.recall)} | ${fmt(p.qps1)} | ${p.queries} | ${fmt(p.p50Ms)} | ${fmt(p.p99Ms)} | ${fmt(p.qpsAll)} |`);
+  }
+  out.push("");
+  out.push("</details>");
+  out.push("");
+  return out.join("\n");
+}
+
+function ingestSection(r: IngestResultsFile, file: string): string {
+  const out = [`### Durable ingest (durability "${r.durability}", ${r.dim}-d vectors with metadata)`, ""];
+  out.push(`Goal: ≥ ${r.goalVectorsPerSecond.toLocaleString("en-US")} vectors/s batched. One fdatasync on this disk: p50 ${fmt(r.fsyncMs.p50)} ms (mean ${fmt(r.fsyncMs.mean)} ms). ${r.machine.date.slice(0, 10)}, commit ${r.machine.commit.slice(0, 12)}, \`${r.machine.command}\`, [\`${file}\`](${file}).`);
+  out.push("");
+  out.push("| run | records | batch | concurrency | seconds | vectors/s | count after reopen |");
+  out.push("|---|---:|---:|---:|---:|---:|---:|");
+  for (const x of r.runs) out.push(`| ${x.description} | ${x.records.toLocaleString("en-US")} | ${x.batchSize} | ${x.concurrency} | ${fmt(x.seconds)} | ${fmt(x.vectorsPerSecond)} | ${x.countAfterReopen.toLocaleString("en-US")} |`);
+  out.push("");
+  return out.join("\n");
+}
+
+function exactSection(r: ExactResultsFile, file: string): string {
+  const out = [`### Exact search vs the memory-bandwidth bound (${r.dataset}, ${r.n.toLocaleString("en-US")} × ${r.dim})`, ""];
+  out.push(`One query reads ${fmt(r.bytesPerQuery / 1e6)} MB of vectors. Streaming-read bandwidth measured in the same process (WASM SIMD sum over ${fmt(r.bandwidth.bufferBytes / 2 ** 30)} GiB, one thread): **${fmt(r.bandwidth.gbPerSecond)} GB/s**, so the bound is **${fmt(r.boundMs)} ms** per query. ${r.machine.date.slice(0, 10)}, commit ${r.machine.commit.slice(0, 12)}, \`${r.machine.command}\`, [\`${file}\`](${file}).`);
+  out.push("");
+  out.push("| | p50 ms | mean ms | p99 ms | QPS | effective GB/s | × bound (p50) | recall@10 |");
+  out.push("|---|---:|---:|---:|---:|---:|---:|---:|");
+  out.push(`| OmenDB collection.search (${r.queries} queries) | ${fmt(r.omendb.p50Ms)} | ${fmt(r.omendb.meanMs)} | ${fmt(r.omendb.p99Ms)} | ${fmt(r.omendb.qps)} | ${fmt(r.omendb.effectiveGbPerSecond)} | ${fmt(r.ratioToBound)} | ${fmtRecall(r.omendb.recall)} |`);
+  out.push(`| bench's own WASM SIMD scan (reference) | — | ${fmt(r.reference.meanMs)} | — | ${fmt(1000 / r.reference.meanMs)} | ${fmt(r.reference.effectiveGbPerSecond)} | ${fmt(r.reference.meanMs / r.boundMs)} | — |`);
+  out.push("");
+  out.push(`Goal: within 2× of the bound — ${r.ratioToBound <= 2 ? "**met**" : "**not met**"} (${fmt(r.ratioToBound)}×).`);
+  out.push("");
+  return out.join("\n");
+}
+
+function recoverySection(r: RecoveryResultsFile, file: string): string {
+  const out = [`### Reopen after a crash (SIGKILL before any checkpoint, ${r.dim}-d)`, ""];
+  out.push(`A child process upserts with durability "fsync" and checkpoints disabled (checkpointBytes set beyond the WAL size), reports each acknowledged batch, and is killed with SIGKILL; a fresh process times \`OmenDB.open\` (WAL replay) and checks \`count()\`. Goal: ≤ ${r.goalSecondsPer100k} s per 100,000 records. ${r.machine.date.slice(0, 10)}, commit ${r.machine.commit.slice(0, 12)}, \`${r.machine.command}\`, [\`${file}\`](${file}).`);
+  out.push("");
+  out.push("| run | records acknowledged | upsert calls | WAL bytes | open s | count after open | s per 100k records |");
+  out.push("|---|---:|---:|---:|---:|---:|---:|");
+  for (const x of r.runs) {
+    out.push(`| ${x.description} | ${x.recordsAcknowledged.toLocaleString("en-US")} | ${x.upsertCalls.toLocaleString("en-US")} | ${x.walBytes.toLocaleString("en-US")} | ${fmt(x.openSeconds)} | ${x.countAfterOpen.toLocaleString("en-US")} | ${fmt(x.secondsPer100kRecords)} |`);
+  }
+  out.push("");
+  return out.join("\n");
+}
+
+/** Renders plots and REPORT.md for the results in `dir`; returns the report path. */
+export async function writeReport(dir: string): Promise<string> {
+  const files = loadResults(dir);
+  const ann = latestPer<AnnResultsFile>(files, "ann", (d) => d.dataset.name).sort(
+    (a, b) => (a.data.dataset.kind === b.data.dataset.kind ? a.data.dataset.name.localeCompare(b.data.dataset.name) : a.data.dataset.kind === "real" ? -1 : 1),
+  );
+  const parts: string[] = [
+    "# OmenDB benchmark report",
+    "",
+    "Generated by `pnpm bench report` from the JSON results in this folder (each run writes `<date>-<dataset>.json`; the latest file per dataset is shown). " +
+      "Every engine ran in its own child processes on the same data in the same run: one process builds the index and closes it, a fresh one reopens it and is measured. " +
+      "Recall@10 counts a returned id as a hit when its exact distance is within 1e-6 of the 10th true neighbour's. " +
+      '"QPS 1 thread" is one query in flight at a time; "all cores" runs one reader process per core, each with the index opened from disk. ' +
+      "Synthetic data is labelled as such: it is not real embeddings.",
+    "",
+  ];
+  if (ann.length) {
+    parts.push("## Datasets", "");
+    parts.push("| dataset | n × dim | engines run | OmenDB best QPS (recall) | fastest peer at recall ≥ 0.9 (QPS, recall) |");
+    parts.push("|---|---|---|---:|---|");
+    for (const { data } of ann) {
+      const ok = data.engines.filter((e) => e.status === "ok");
+      const omen = ok.find((e) => e.engine === "omendb");
+      const op = omen ? bestPoint(omen) : undefined;
+      const peers = ok
+        .filter((e) => e.engine !== "omendb")
+        .map((e) => ({ e, p: bestPoint(e) }))
+        .filter((x) => x.p && x.p.recall >= TARGET_RECALL)
+        .sort((a, b) => b.p!.qps1 - a.p!.qps1);
+      const top = peers[0];
+      parts.push(
+        `| [${data.dataset.name}](#${data.dataset.name.replace(/[^a-z0-9-]/gi, "").toLowerCase()}) | ${data.dataset.count.toLocaleString("en-US")} × ${data.dataset.dim} | ${ok.length} | ${op ? `${fmt(op.qps1)} (${fmtRecall(op.recall)})` : "—"} | ${top ? `${top.e.engine}: ${fmt(top.p!.qps1)} (${fmtRecall(top.p!.recall)})` : "—"} |`,
+      );
+    }
+    parts.push("");
+  }
+  for (const { file, data } of ann) {
+    await renderPlot(data, path.join(dir, "plots"));
+    parts.push(annSection(data, file));
+  }
+  const ingest = latestPer<IngestResultsFile>(files, "ingest", () => "x");
+  const exact = latestPer<ExactResultsFile>(files, "exact", () => "x");
+  const recovery = latestPer<RecoveryResultsFile>(files, "recovery", () => "x");
+  if (ingest.length || exact.length || recovery.length) {
+    parts.push("## Core engine figures (issue #2)", "");
+    for (const { file, data } of ingest) parts.push(ingestSection(data, file));
+    for (const { file, data } of exact) parts.push(exactSection(data, file));
+    for (const { file, data } of recovery) parts.push(recoverySection(data, file));
+  }
+  const out = path.join(dir, "REPORT.md");
+  fs.writeFileSync(out, parts.join("\n").replace(/\n{3,}/g, "\n\n"));
+  return out;
+}
