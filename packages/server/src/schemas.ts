@@ -44,6 +44,7 @@ export const Include = Type.Union([
   Type.Literal("metadatas"),
   Type.Literal("uris"),
 ]);
+/** The TypeScript type of {@link Include}. */
 export type Include = Static<typeof Include>;
 
 /** A `where` metadata filter; validated by core's filter parser. */
@@ -74,6 +75,7 @@ export const AddRecordsPayload = Type.Object({
   metadatas: Type.Optional(Metadatas),
   uris: Type.Optional(Uris),
 });
+/** The TypeScript type of {@link AddRecordsPayload}. */
 export type AddRecordsPayload = Static<typeof AddRecordsPayload>;
 
 /** Body of `update`: only `ids` is required. */
@@ -84,6 +86,7 @@ export const UpdateRecordsPayload = Type.Object({
   metadatas: Type.Optional(Metadatas),
   uris: Type.Optional(Uris),
 });
+/** The TypeScript type of {@link UpdateRecordsPayload}. */
 export type UpdateRecordsPayload = Static<typeof UpdateRecordsPayload>;
 
 /** Body of `get`. */
@@ -95,6 +98,7 @@ export const GetRequestPayload = Type.Object({
   limit: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
   offset: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
 });
+/** The TypeScript type of {@link GetRequestPayload}. */
 export type GetRequestPayload = Static<typeof GetRequestPayload>;
 
 /** Response of `get`: parallel arrays; fields not included are null. */
@@ -116,6 +120,7 @@ export const QueryRequestPayload = Type.Object({
   where_document: Type.Optional(WhereDocument),
   include: Type.Optional(Type.Array(Include)),
 });
+/** The TypeScript type of {@link QueryRequestPayload}. */
 export type QueryRequestPayload = Static<typeof QueryRequestPayload>;
 
 /** Query string of `query`: applied to each query's ranked results. */
@@ -123,6 +128,7 @@ export const QueryQuerystring = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 0 })),
   offset: Type.Optional(Type.Integer({ minimum: 0 })),
 });
+/** The TypeScript type of {@link QueryQuerystring}. */
 export type QueryQuerystring = Static<typeof QueryQuerystring>;
 
 /** Response of `query`: one inner array per query embedding, ascending distance. */
@@ -143,6 +149,7 @@ export const DeleteRecordsPayload = Type.Object({
   where_document: Type.Optional(WhereDocument),
   limit: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
 });
+/** The TypeScript type of {@link DeleteRecordsPayload}. */
 export type DeleteRecordsPayload = Static<typeof DeleteRecordsPayload>;
 
 /** Response of record `delete`. */
@@ -171,6 +178,7 @@ export const CreateCollectionPayload = Type.Object({
   schema: Type.Optional(Nullable(Type.Object({}, { additionalProperties: true }))),
   get_or_create: Type.Optional(Type.Boolean()),
 });
+/** The TypeScript type of {@link CreateCollectionPayload}. */
 export type CreateCollectionPayload = Static<typeof CreateCollectionPayload>;
 
 /** Body of collection modify. */
@@ -179,6 +187,7 @@ export const UpdateCollectionPayload = Type.Object({
   new_metadata: Type.Optional(Nullable(HashMap)),
   new_configuration: Type.Optional(Nullable(Type.Object({}, { additionalProperties: true }))),
 });
+/** The TypeScript type of {@link UpdateCollectionPayload}. */
 export type UpdateCollectionPayload = Static<typeof UpdateCollectionPayload>;
 
 /** A collection as Chroma describes it. */
@@ -200,12 +209,14 @@ export const ListCollectionsQuerystring = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 0 })),
   offset: Type.Optional(Type.Integer({ minimum: 0 })),
 });
+/** The TypeScript type of {@link ListCollectionsQuerystring}. */
 export type ListCollectionsQuerystring = Static<typeof ListCollectionsQuerystring>;
 
 /** Path of tenant-level routes. */
 export const TenantParams = Type.Object({ tenant: Type.String() });
 /** Path of database-level routes. */
 export const DatabaseParams = Type.Object({ tenant: Type.String(), database: Type.String() });
+/** The TypeScript type of {@link DatabaseParams}. */
 export type DatabaseParams = Static<typeof DatabaseParams>;
 /** Path of collection-level routes. */
 export const CollectionParams = Type.Object({
@@ -213,6 +224,7 @@ export const CollectionParams = Type.Object({
   database: Type.String(),
   collection_id: Type.String({ description: "The collection's name on GET/DELETE of the collection itself, its UUID elsewhere." }),
 });
+/** The TypeScript type of {@link CollectionParams}. */
 export type CollectionParams = Static<typeof CollectionParams>;
 
 /** `GET /api/v2/heartbeat`. */
