@@ -75,7 +75,7 @@ async function runEngine(engine: string, spec: DatasetSpec, opts: AnnOptions, ma
     params: {},
     points: [],
     notes: [],
-    run: { date: machine.date, commit: machine.commit, command: machine.command },
+    run: { date: new Date().toISOString(), commit: machine.commit, command: machine.command, loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100) },
   };
   try {
     opts.log(`[${spec.name}] ${engine}: build`);
@@ -141,6 +141,9 @@ export async function runAnnBenchmark(opts: AnnOptions): Promise<string[]> {
     const spec = await resolveDataset(name, opts.paths, { n: opts.n, dim: opts.dim, queries: opts.smoke ? 100 : 1000, log: opts.log });
     const machine = machineInfo(opts.paths.repoRoot, opts.argv);
     const file = path.join(opts.outDir, `${runDate(machine)}-${spec.name}.json`);
+    if (machine.loadAverage[0]! > machine.cores / 2) {
+      opts.log(`warning: load average ${machine.loadAverage[0]} on ${machine.cores} cores — other work on this machine will skew the figures`);
+    }
     opts.log(`\n=== ${spec.name}: ${spec.count} × ${spec.dim}, ${spec.metric}, ${Math.min(spec.queryCount, opts.knobs.maxQueries)} queries, k = ${opts.knobs.k} ===`);
     let results: AnnResultsFile = {
       schema: RESULTS_SCHEMA,

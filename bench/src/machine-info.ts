@@ -22,6 +22,8 @@ export interface MachineInfo {
   commit: string;
   /** The command line as typed (`pnpm bench ...` reconstructed from argv). */
   command: string;
+  /** 1, 5 and 15-minute load averages at the start: other work on the machine skews every figure. */
+  loadAverage: number[];
 }
 
 /** The CPU model from /proc/cpuinfo (more precise than `os.cpus()` on some VMs), else os.cpus(). */
@@ -60,5 +62,6 @@ export function machineInfo(repoRoot: string, argv: readonly string[]): MachineI
     memoryTotalBytes: os.totalmem(),
     commit: gitCommit(repoRoot),
     command: ["pnpm", "bench", ...argv].join(" "),
+    loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }

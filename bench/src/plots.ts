@@ -8,6 +8,7 @@ import path from "node:path";
 import { Resvg } from "@resvg/resvg-js";
 import * as vega from "vega";
 import * as vegaLite from "vega-lite";
+import { ENGINE_NAMES } from "./engines/registry.js";
 import type { AnnResultsFile } from "./run-types.js";
 
 /** One plotted point. */
@@ -38,6 +39,7 @@ export function plotSpec(results: AnnResultsFile): vegaLite.TopLevelSpec {
   const lo = Math.max(0, Math.floor(Math.min(minRecall, 0.9) * 20) / 20);
   const d = results.dataset;
   const m = results.machine;
+  const engines = ENGINE_NAMES.filter((name) => rows.some((r) => r.engine === name));
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
@@ -49,18 +51,18 @@ export function plotSpec(results: AnnResultsFile): vegaLite.TopLevelSpec {
     background: "white",
     config: { font: "DejaVu Sans", view: { stroke: "#ddd" } },
     data: { values: rows },
+    encoding: {
+      x: { field: "recall", type: "quantitative", title: `recall@${results.knobs.k}`, scale: { domain: [lo, 1], zero: false } },
+      y: { field: "qps", type: "quantitative", title: "queries/s, one thread (log scale)", scale: { type: "log" } },
+      color: { field: "engine", type: "nominal", title: "engine", scale: { domain: engines, scheme: "tableau10" } },
+      shape: { field: "engine", type: "nominal", title: "engine", scale: { domain: engines } },
+      order: { field: "order", type: "quantitative" },
+      tooltip: [{ field: "engine" }, { field: "setting" }, { field: "recall", format: ".4f" }, { field: "qps", format: ",.1f" }],
+    },
     layer: [
-      {
-        mark: { type: "line", point: { size: 50 }, strokeWidth: 2 },
-        encoding: {
-          x: { field: "recall", type: "quantitative", title: `recall@${results.knobs.k}`, scale: { domain: [lo, 1], zero: false } },
-          y: { field: "qps", type: "quantitative", title: "queries/s, one thread (log scale)", scale: { type: "log" } },
-          color: { field: "engine", type: "nominal", title: "engine", scale: { scheme: "tableau10" } },
-          shape: { field: "engine", type: "nominal", title: "engine" },
-          order: { field: "order", type: "quantitative" },
-          tooltip: [{ field: "engine" }, { field: "setting" }, { field: "recall", format: ".4f" }, { field: "qps", format: ",.1f" }],
-        },
-      },
+      { mark: { type: "line", point: { size: 50 }, strokeWidth: 2 } },
+      // OmenDB drawn again on top, larger, so exact engines stacked at recall 1 do not hide it.
+      { transform: [{ filter: "datum.engine === 'omendb'" }], mark: { type: "point", size: 160, filled: true, stroke: "black", strokeWidth: 1 } },
     ],
   } as vegaLite.TopLevelSpec;
 }

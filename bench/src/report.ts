@@ -148,7 +148,7 @@ function annSection(r: AnnResultsFile, file: string): string {
   );
   out.push("");
   const runs = [...new Set(r.engines.map((e) => `${e.run.date.slice(0, 16).replace("T", " ")} UTC, commit ${e.run.commit.slice(0, 12)}, \`${e.run.command}\``))];
-  out.push(`Machine: ${m.cpuModel}, ${m.cores} cores, ${fmt(m.memoryTotalBytes / 2 ** 30)} GiB, Node ${m.node}. Runs: ${runs.join("; ")}. Data: [\`${file}\`](${file}).`);
+  out.push(`Machine: ${m.cpuModel}, ${m.cores} cores, ${fmt(m.memoryTotalBytes / 2 ** 30)} GiB, Node ${m.node}, load average at start ${(m.loadAverage ?? []).join(" / ") || "?"}. Runs: ${runs.join("; ")}. Data: [\`${file}\`](${file}).`);
   out.push("");
   out.push(`![recall vs QPS on ${d.name}](plots/${d.name}.svg)`);
   out.push("");

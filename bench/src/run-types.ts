@@ -91,7 +91,8 @@ export interface EngineResult {
   memory?: SearchOutcome["memory"];
   points: SweepPoint[];
   notes: string[];
-  run: { date: string; commit: string; command: string };
+  /** When and how this engine ran; loadAverage = 1/5/15-minute load at its start. */
+  run: { date: string; commit: string; command: string; loadAverage?: number[] };
 }
 
 /** A results file for one dataset (`bench/results/<date>-<dataset>.json`). */

@@ -82,27 +82,29 @@ function horizontal(a: number, b: number, c: number, d: number): number[] {
 }
 
 function dotsBody(): number[] {
-  // params: 0 q, 1 base, 2 rows, 3 dim, 4 out; locals: 5 r, 6 i, 7 p, 8 bytes (i32); 9..12 acc (v128)
+  // params: 0 q, 1 base, 2 rows, 3 dim, 4 out
+  // locals: 5 r, 6 qp (query cursor), 7 p (row start), 8 bytes, 9 bp (row cursor), 10 qEnd (i32);
+  //         11..14 acc (v128)
   const step = (acc: number, off: number): number[] => [
-    ...get(acc),
-    ...get(0), ...get(6), Op.i32Add, ...v128Load(off),
-    ...get(7), ...get(6), Op.i32Add, ...v128Load(off),
-    ...f32x4Mul(), ...f32x4Add(), ...set(acc),
+    ...get(acc), ...get(6), ...v128Load(off), ...get(9), ...v128Load(off), ...f32x4Mul(), ...f32x4Add(), ...set(acc),
   ];
   const code = [
     ...get(3), ...i32c(2), Op.i32Shl, ...set(8),
+    ...get(0), ...get(8), Op.i32Add, ...set(10),
     ...get(1), ...set(7),
     Op.block, VOID,
     Op.loop, VOID,
     ...get(5), ...get(2), Op.i32GeU, Op.brIf, 1,
-    ...v128Zero(), ...set(9), ...v128Zero(), ...set(10), ...v128Zero(), ...set(11), ...v128Zero(), ...set(12),
-    ...i32c(0), ...set(6),
+    ...v128Zero(), ...set(11), ...v128Zero(), ...set(12), ...v128Zero(), ...set(13), ...v128Zero(), ...set(14),
+    ...get(0), ...set(6),
+    ...get(7), ...set(9),
     Op.loop, VOID,
-    ...step(9, 0), ...step(10, 16), ...step(11, 32), ...step(12, 48),
-    ...get(6), ...i32c(64), Op.i32Add, Op.localTee, 6, ...get(8), Op.i32LtU, Op.brIf, 0,
+    ...step(11, 0), ...step(12, 16), ...step(13, 32), ...step(14, 48),
+    ...get(9), ...i32c(64), Op.i32Add, ...set(9),
+    ...get(6), ...i32c(64), Op.i32Add, Op.localTee, 6, ...get(10), Op.i32LtU, Op.brIf, 0,
     Op.end,
     ...get(4), ...get(5), ...i32c(2), Op.i32Shl, Op.i32Add,
-    ...horizontal(9, 10, 11, 12),
+    ...horizontal(11, 12, 13, 14),
     Op.f32Store, 2, 0,
     ...get(7), ...get(8), Op.i32Add, ...set(7),
     ...get(5), ...i32c(1), Op.i32Add, ...set(5),
@@ -111,7 +113,7 @@ function dotsBody(): number[] {
     Op.end,
     Op.end,
   ];
-  const locals = vec([[4, I32], [4, V128]]);
+  const locals = vec([[6, I32], [4, V128]]);
   return [...uleb(locals.length + code.length), ...locals, ...code];
 }
 
