@@ -64,6 +64,11 @@ export interface SearchOptions {
   filter?: Where;
   /** Return each hit's stored vector too. Default false. */
   includeVector?: boolean;
+  /**
+   * Candidate list size of the index search for this query (ignored while the collection is searched
+   * exactly). Default: the collection's `index.efSearch`.
+   */
+  efSearch?: number;
 }
 
 /** Options of `Collection.get` by filter. */
@@ -77,6 +82,27 @@ export interface GetOptions {
   includeVector?: boolean;
 }
 
+/**
+ * Index tuning of a collection (see the tuning guide in the core README). Fixed at creation.
+ */
+export interface IndexOptions {
+  /**
+   * Records needed before the DiskANN index is built; below it every search is exact. Default: the
+   * count at which an exact scan reads 32 MiB, at least 10,000 (10,000 at 1536 dimensions, 83,887 at 100).
+   */
+  threshold?: number;
+  /** Most graph edges per record (R). Default 64. */
+  maxDegree?: number;
+  /** Candidate list size while building (L). Default 100. */
+  buildListSize?: number;
+  /** Pruning slack α ≥ 1. Default 1.2. */
+  alpha?: number;
+  /** Default candidate list size of a search; larger is slower and more accurate. Default 100. */
+  efSearch?: number;
+  /** Bytes per vector in the product-quantized codes. Default 64, kept within [dimension / 8, dimension / 2] (192 at 1536). */
+  pqSubspaces?: number;
+}
+
 /** Options of `createCollection`. */
 export interface CollectionOptions {
   /** Vector length, default 1536 (OpenAI `text-embedding-3-small`). */
@@ -85,6 +111,8 @@ export interface CollectionOptions {
   metric?: Metric;
   /** Free-form collection metadata, stored and returned as is. */
   metadata?: Metadata;
+  /** Index tuning; every field has a default. */
+  index?: IndexOptions;
 }
 
 /** A collection's description. */

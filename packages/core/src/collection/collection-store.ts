@@ -11,6 +11,7 @@ import type { SqliteStore } from "../metadata/sqlite-store.js";
 import { VectorFile } from "../storage/vector-file.js";
 import type { Metadata, Metric } from "../types.js";
 import { VectorArena } from "../vector/vector-arena.js";
+import { CollectionIndex, type IndexSettings } from "./collection-index.js";
 import { RecordTable } from "./record-table.js";
 import type { ValidRecord } from "./validate-records.js";
 
@@ -18,6 +19,7 @@ import type { ValidRecord } from "./validate-records.js";
 export class CollectionStore {
   readonly table = new RecordTable();
   readonly arena: VectorArena;
+  readonly index: CollectionIndex;
 
   private constructor(
     readonly key: number,
@@ -25,8 +27,11 @@ export class CollectionStore {
     readonly metric: Metric,
     private readonly sqlite: SqliteStore,
     readonly vectors: VectorFile,
+    indexFile: string,
+    indexSettings: IndexSettings,
   ) {
     this.arena = new VectorArena(dimension, metric);
+    this.index = new CollectionIndex(dimension, metric, this.arena, this.table, indexFile, indexSettings);
   }
 
   /**
@@ -34,11 +39,20 @@ export class CollectionStore {
    * {@link loadVectors} once WAL replay has rewritten whatever the crash may have left behind.
    * @throws CorruptionError when the vector file header fails a check.
    */
-  static open(options: { key: number; dimension: number; metric: Metric; sqlite: SqliteStore; vectorPath: string }): CollectionStore {
+  static open(options: {
+    key: number;
+    dimension: number;
+    metric: Metric;
+    sqlite: SqliteStore;
+    vectorPath: string;
+    indexPath: string;
+    indexSettings: IndexSettings;
+  }): CollectionStore {
     const { key, dimension, metric, sqlite, vectorPath } = options;
     const vectors = VectorFile.openOrCreate(vectorPath, { dim: dimension, metric });
-    const store = new CollectionStore(key, dimension, metric, sqlite, vectors);
+    const store = new CollectionStore(key, dimension, metric, sqlite, vectors, options.indexPath, options.indexSettings);
     try {
+      store.index.load();
       for (const row of sqlite.loadRecords(key)) {
         store.table.load(row.slot, row.id, row.seq, row.metadata === null ? undefined : (JSON.parse(row.metadata) as Metadata));
       }
@@ -60,6 +74,7 @@ export class CollectionStore {
       if (!this.arena.isLive(slot)) missing.push(slot);
     });
     if (missing.length > 0) this.vectors.scan(missing, (slot, vector) => this.arena.set(slot, vector));
+    this.index.reconcile();
   }
 
   /** Writes a batch of records (insert or replace by id). Returns the number of new ids. */
@@ -95,6 +110,7 @@ export class CollectionStore {
       this.arena.set(slot, r.vector);
       table.set(slot, r.id, seqs[i]!, r.metadata === null ? undefined : (JSON.parse(r.metadata) as Metadata));
     }
+    this.index.noteUpsert(slots);
     return fresh.length;
   }
 
@@ -103,10 +119,14 @@ export class CollectionStore {
     const present = ids.filter((id) => this.table.slotOf(id) !== undefined);
     if (present.length === 0) return 0;
     this.sqlite.transaction(() => this.sqlite.deleteRecords(this.key, present));
+    const slots: number[] = [];
     for (const id of present) {
       const slot = this.table.remove(id);
-      if (slot !== undefined) this.arena.remove(slot);
+      if (slot === undefined) continue;
+      this.arena.remove(slot);
+      slots.push(slot);
     }
+    this.index.noteDelete(slots);
     return present.length;
   }
 

@@ -16,7 +16,9 @@ import type {
   SearchResult,
   StoredRecord,
 } from "../types.js";
-import { scoreFor } from "../vector/distance.js";
+import type { BuildProgress } from "../graph/ann-index.js";
+import type { SearchHits } from "../graph/vamana-graph.js";
+import { normalize, scoreFor } from "../vector/distance.js";
 import type { CollectionStore } from "./collection-store.js";
 import { describe, validateIds, validateRecords, validateVector, type ValidRecord } from "./validate-records.js";
 import { OP_DELETE, OP_UPSERT, encodeDelete, encodeUpsert } from "./write-ops.js";
@@ -210,17 +212,17 @@ export class Collection {
         if (candidates.length === 0) return [];
       }
     }
-    const arena = this.store.arena;
+    const efSearch = readPositive(this.name, options.efSearch, "efSearch");
     const out: SearchResult[] = [];
     if (predicate === undefined) {
-      const hits = arena.search(query, k, candidates);
+      const hits = this.nearest(query, k, candidates, efSearch);
       for (let i = 0; i < hits.slots.length; i++) out.push(this.hit(hits.slots[i]!, hits.distances[i]!, includeVector));
       return out;
     }
     // A predicate can only be tested on materialised records: widen until k pass or none are left.
     const available = candidates?.length ?? this.store.table.size;
     for (let fetch = Math.min(available, Math.max(4 * k, 64)); ; fetch = Math.min(available, fetch * 4)) {
-      const hits = arena.search(query, fetch, candidates);
+      const hits = this.nearest(query, fetch, candidates, efSearch);
       out.length = 0;
       for (let i = 0; i < hits.slots.length && out.length < k; i++) {
         const hit = this.hit(hits.slots[i]!, hits.distances[i]!, includeVector);
@@ -228,6 +230,27 @@ export class Collection {
       }
       if (out.length === k || fetch >= available) return out;
     }
+  }
+
+  /**
+   * Brings the DiskANN index up to date with every record now, instead of in the background: a
+   * two-pass bulk build the first time, then incremental inserts and consolidation of deletions.
+   * Resolves once every acknowledged record is searchable through the index. Runs on the calling
+   * thread and blocks it for the duration (minutes for millions of vectors); `onProgress` reports.
+   */
+  async buildIndex(options: { onProgress?: BuildProgress } = {}): Promise<void> {
+    this.assertOpen();
+    await this.idle();
+    this.assertOpen();
+    this.store.index.buildAll(options.onProgress);
+  }
+
+  /** How the collection is searched right now: for diagnostics and benchmarks. */
+  indexStatus(): { indexed: number; pending: number; deleted: number; mode: "exact" | "index" } {
+    const index = this.store.index;
+    const ann = index.ann;
+    if (ann === undefined) return { indexed: 0, pending: this.store.table.size, deleted: 0, mode: "exact" };
+    return { indexed: ann.size() - ann.deletedCount(), pending: index.unindexed.size, deleted: ann.deletedCount(), mode: "index" };
   }
 
   /**
@@ -299,6 +322,46 @@ export class Collection {
       });
   }
 
+  /**
+   * The `n` nearest live slots to `query` among `candidates` (all when absent): exact below the index
+   * threshold or for selective filters, else the index plus an exact scan of the not-yet-indexed tail.
+   */
+  private nearest(query: Float32Array, n: number, candidates: Uint32Array | undefined, efSearch: number | undefined): SearchHits {
+    const arena = this.store.arena;
+    const index = this.store.index;
+    if (index.ann === undefined || index.ann.size() === 0) return arena.search(query, n, candidates);
+    if (candidates !== undefined && preferExact(candidates.length, this.store.table.size, this.dimension)) {
+      return arena.search(query, n, candidates);
+    }
+    const unit = this.metric === "cosine" ? normalize(query) : query;
+    let admit: ((slot: number) => boolean) | undefined;
+    let tail: Uint32Array;
+    let indexedMatches: number;
+    if (candidates === undefined) {
+      tail = Uint32Array.from(index.unindexed);
+      indexedMatches = this.store.table.size - tail.length;
+    } else {
+      const allowed = new Uint8Array(this.store.table.slotLimit);
+      for (let i = 0; i < candidates.length; i++) allowed[candidates[i]!] = 1;
+      admit = (slot) => allowed[slot] === 1;
+      const pending: number[] = [];
+      for (const slot of index.unindexed) if (allowed[slot] === 1) pending.push(slot);
+      tail = Uint32Array.from(pending);
+      indexedMatches = candidates.length - tail.length;
+    }
+    let ef = efSearch ?? index.ann.params.efSearch;
+    let hits = index.search(unit, n, ef, admit);
+    // A filter can starve the candidate list: widen it, then fall back to an exact scan.
+    const want = Math.min(n, indexedMatches);
+    for (let tries = 0; hits.slots.length < want && tries < 3; tries++) {
+      ef *= 4;
+      hits = index.search(unit, n, ef, admit);
+    }
+    if (hits.slots.length < want) return arena.search(query, n, candidates);
+    if (tail.length === 0) return hits;
+    return mergeHits(hits, arena.search(query, n, tail), n);
+  }
+
   private matchingSlots(options: MatchOptions): number[] {
     const predicate = readPredicate(this.name, options.predicate);
     const node = options.filter === undefined ? ({ kind: "all" } as const) : parseFilter(options.filter);
@@ -359,6 +422,44 @@ function readBoolean(collection: string, value: unknown, name: string): boolean 
     throw new ValidationError(ErrorCode.INVALID_OPTION, `collection "${collection}": ${name} must be a boolean, got ${describe(value)}`);
   }
   return value;
+}
+
+function readPositive(collection: string, value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new ValidationError(ErrorCode.INVALID_OPTION, `collection "${collection}": ${name} must be a positive integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Whether an exact scan of `matches` filtered records beats a filtered graph search: when the
+ * filter keeps under 2% of the records, or the matching vectors total under 2M floats (8 MB).
+ */
+function preferExact(matches: number, total: number, dimension: number): boolean {
+  return matches < total * 0.02 || matches * dimension <= 2_000_000;
+}
+
+/** The `n` best of two ascending hit lists, ties by slot. */
+function mergeHits(a: SearchHits, b: SearchHits, n: number): SearchHits {
+  const size = Math.min(n, a.slots.length + b.slots.length);
+  const slots = new Uint32Array(size);
+  const distances = new Float32Array(size);
+  let i = 0;
+  let j = 0;
+  for (let o = 0; o < size; o++) {
+    const takeA =
+      j >= b.slots.length ||
+      (i < a.slots.length && (a.distances[i]! < b.distances[j]! || (a.distances[i] === b.distances[j] && a.slots[i]! < b.slots[j]!)));
+    if (takeA) {
+      slots[o] = a.slots[i]!;
+      distances[o] = a.distances[i++]!;
+    } else {
+      slots[o] = b.slots[j]!;
+      distances[o] = b.distances[j++]!;
+    }
+  }
+  return { slots, distances };
 }
 
 function readPredicate(collection: string, value: unknown): RecordPredicate | undefined {

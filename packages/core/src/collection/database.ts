@@ -19,10 +19,11 @@ import path from "node:path";
 import { AlreadyExistsError, ClosedError, ErrorCode, NotFoundError, OmenDBError, ValidationError, ioError } from "../errors.js";
 import { SqliteStore, type CollectionRow } from "../metadata/sqlite-store.js";
 import { acquireLock, type HeldLock } from "../storage/lock-file.js";
-import type { CollectionInfo, CollectionOptions, Durability, Metadata, Metric, OpenOptions } from "../types.js";
+import type { CollectionInfo, CollectionOptions, Durability, IndexOptions, Metadata, Metric, OpenOptions } from "../types.js";
 import { readWal } from "../wal/wal-reader.js";
 import { WalWriter } from "../wal/wal-writer.js";
 import { Collection, type CollectionHost } from "./collection.js";
+import type { IndexSettings } from "./collection-index.js";
 import { CollectionStore } from "./collection-store.js";
 import { describe, validateMetadata } from "./validate-records.js";
 import { OP_DELETE, OP_UPSERT, decodeOp } from "./write-ops.js";
@@ -30,6 +31,12 @@ import { OP_DELETE, OP_UPSERT, decodeOp } from "./write-ops.js";
 const DURABILITIES: readonly Durability[] = ["fsync", "relaxed", "none"];
 const METRICS: readonly Metric[] = ["cosine", "l2", "ip"];
 const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+/** Background index work per event-loop turn. */
+const MAINTENANCE_SLICE_MS = 20;
+/** Below this many bytes of vectors an exact scan is fast enough that no index is built. */
+const EXACT_SCAN_BYTES = 32 * 1024 * 1024;
+/** Never build an index for fewer records than this. */
+const MIN_INDEX_THRESHOLD = 10_000;
 /** Longest collection name, in characters. */
 const MAX_NAME_LENGTH = 256;
 /** Largest supported dimension. */
@@ -53,6 +60,7 @@ export class OmenDB {
   private walBytesSinceCheckpoint = 0;
   private checkpointing: Promise<void> | undefined;
   private pendingWrites = 0;
+  private maintenance: NodeJS.Immediate | undefined;
   private readonly host: CollectionHost;
 
   private constructor(
@@ -109,6 +117,8 @@ export class OmenDB {
           metric: row.metric,
           sqlite,
           vectorPath: vectorPath(root, row.uuid),
+          indexPath: indexPath(root, row.uuid),
+          indexSettings: indexSettings(row.dimension, JSON.parse(row.options) as IndexOptions),
         });
         stores.push(store);
         byKey.set(row.key, store);
@@ -147,6 +157,7 @@ export class OmenDB {
         instance.collections.set(row.name, new Collection(instance.host, infoOf(row), store));
       }
       if (replayed > 0) await instance.checkpoint();
+      instance.scheduleMaintenance();
       return instance;
     } catch (err) {
       for (const store of stores) store.close();
@@ -164,15 +175,23 @@ export class OmenDB {
   async createCollection(name: string, options: CollectionOptions = {}): Promise<Collection> {
     this.assertWritable();
     validateName(name);
-    const { dimension, metric, metadata } = validateCollectionOptions(name, options);
+    const { dimension, metric, metadata, index } = validateCollectionOptions(name, options);
     if (this.collections.has(name)) {
       throw new AlreadyExistsError(ErrorCode.COLLECTION_EXISTS, `collection "${name}" already exists`);
     }
     const uuid = randomUUID();
-    const key = this.sqlite.insertCollection({ uuid, name, dimension, metric, metadata: JSON.stringify(metadata) });
+    const key = this.sqlite.insertCollection({ uuid, name, dimension, metric, metadata: JSON.stringify(metadata), options: JSON.stringify(index) });
     let store: CollectionStore;
     try {
-      store = CollectionStore.open({ key, dimension, metric, sqlite: this.sqlite, vectorPath: vectorPath(this.path, uuid) });
+      store = CollectionStore.open({
+        key,
+        dimension,
+        metric,
+        sqlite: this.sqlite,
+        vectorPath: vectorPath(this.path, uuid),
+        indexPath: indexPath(this.path, uuid),
+        indexSettings: indexSettings(dimension, index),
+      });
     } catch (err) {
       this.sqlite.deleteCollection(key);
       throw err;
@@ -238,6 +257,7 @@ export class OmenDB {
     this.sqlite.deleteCollection(collection.store.key);
     this.collections.delete(collection.name);
     collection.store.close();
+    collection.store.index.removeFile();
     fs.rmSync(vectorPath(this.path, collection.uuid), { force: true });
   }
 
@@ -274,9 +294,13 @@ export class OmenDB {
     this.checkpointing ??= (async () => {
       try {
         await this.wal.rotate();
+        // INVARIANT: the index snapshots and `lsn` are taken in one synchronous step, so each
+        // snapshot reflects exactly the operations up to `lsn`; replay after it is idempotent.
         const lsn = this.appliedLsn;
+        const snapshots = [...this.collections.values()].map((c) => ({ index: c.store.index, snapshot: c.store.index.snapshotIfChanged() }));
         this.walBytesSinceCheckpoint = 0;
         for (const c of this.collections.values()) c.store.vectors.sync();
+        for (const { index, snapshot } of snapshots) if (snapshot !== undefined) await index.persist(snapshot);
         this.sqlite.durably(() => this.sqlite.setMeta("checkpoint_lsn", String(lsn)));
         await this.wal.removeSegmentsUpTo(lsn);
       } catch (err) {
@@ -308,6 +332,7 @@ export class OmenDB {
           throw err;
         }
         this.appliedLsn = lsn;
+        this.scheduleMaintenance();
         if (this.walBytesSinceCheckpoint >= this.checkpointBytes && this.checkpointing === undefined && this.closing === undefined) {
           this.runCheckpoint().catch(() => undefined);
         }
@@ -319,6 +344,28 @@ export class OmenDB {
         throw err;
       },
     );
+  }
+
+  /**
+   * Runs background index work (training, joining new records, consolidating deletions) in slices
+   * of about 20 ms between other events, until none is left.
+   */
+  private scheduleMaintenance(): void {
+    if (this.maintenance !== undefined || this.closing !== undefined || this.failure !== undefined) return;
+    const immediate = setImmediate(() => {
+      this.maintenance = undefined;
+      if (this.closing !== undefined) return;
+      let more = false;
+      for (const c of this.collections.values()) {
+        const index = c.store.index;
+        if (!index.hasWork()) continue;
+        index.step(MAINTENANCE_SLICE_MS);
+        more ||= index.hasWork();
+      }
+      if (more) this.scheduleMaintenance();
+    });
+    immediate.unref();
+    this.maintenance = immediate;
   }
 
   private modifyCollection(collection: Collection, changes: { name?: string; metadata?: Metadata }): void {
@@ -367,10 +414,23 @@ function vectorPath(root: string, uuid: string): string {
 
 /** Deletes vector files of collections that no longer exist (a crash during deleteCollection). */
 function removeOrphanVectorFiles(root: string, rows: readonly CollectionRow[]): void {
-  const live = new Set(rows.map((r) => `${r.uuid}.vec`));
+  const live = new Set(rows.map((r) => r.uuid));
   for (const name of fs.readdirSync(path.join(root, "vectors"))) {
-    if ((name.endsWith(".vec") || name.endsWith(".vec.creating")) && !live.has(name)) fs.rmSync(path.join(root, "vectors", name), { force: true });
+    const uuid = name.split(".")[0]!;
+    if (!live.has(uuid)) fs.rmSync(path.join(root, "vectors", name), { force: true });
   }
+}
+
+function indexPath(root: string, uuid: string): string {
+  return path.join(root, "vectors", `${uuid}.ann`);
+}
+
+function indexSettings(dimension: number, options: IndexOptions): IndexSettings {
+  const { threshold, ...params } = options;
+  return {
+    threshold: threshold ?? Math.max(MIN_INDEX_THRESHOLD, Math.ceil(EXACT_SCAN_BYTES / (dimension * 4))),
+    params,
+  };
 }
 
 function infoOf(row: CollectionRow): CollectionInfo {
@@ -386,7 +446,10 @@ function validateName(name: unknown): asserts name is string {
   }
 }
 
-function validateCollectionOptions(name: string, options: CollectionOptions): { dimension: number; metric: Metric; metadata: Metadata } {
+function validateCollectionOptions(
+  name: string,
+  options: CollectionOptions,
+): { dimension: number; metric: Metric; metadata: Metadata; index: IndexOptions } {
   if (typeof options !== "object" || options === null) {
     throw new ValidationError(ErrorCode.INVALID_OPTION, `collection "${name}": options must be an object, got ${describe(options)}`);
   }
@@ -399,5 +462,36 @@ function validateCollectionOptions(name: string, options: CollectionOptions): { 
     throw new ValidationError(ErrorCode.INVALID_OPTION, `collection "${name}": metric must be one of ${METRICS.join(", ")}, got ${describe(metric)}`);
   }
   const metadataJson = validateMetadata(name, "(collection)", options.metadata);
-  return { dimension, metric, metadata: metadataJson === null ? {} : (JSON.parse(metadataJson) as Metadata) };
+  const index = validateIndexOptions(name, dimension, options.index ?? {});
+  return { dimension, metric, metadata: metadataJson === null ? {} : (JSON.parse(metadataJson) as Metadata), index };
+}
+
+function validateIndexOptions(name: string, dimension: number, index: IndexOptions): IndexOptions {
+  if (typeof index !== "object" || index === null) {
+    throw new ValidationError(ErrorCode.INVALID_OPTION, `collection "${name}": index options must be an object, got ${describe(index)}`);
+  }
+  const ranges: Record<keyof IndexOptions, [number, number, boolean]> = {
+    threshold: [0, Number.MAX_SAFE_INTEGER, true],
+    maxDegree: [4, 256, true],
+    buildListSize: [4, 4096, true],
+    alpha: [1, 4, false],
+    efSearch: [1, 65_536, true],
+    pqSubspaces: [1, dimension, true],
+  };
+  const out: IndexOptions = {};
+  for (const [key, value] of Object.entries(index)) {
+    const range = ranges[key as keyof IndexOptions];
+    if (range === undefined) {
+      throw new ValidationError(ErrorCode.INVALID_OPTION, `collection "${name}": unknown index option "${key}"; known: ${Object.keys(ranges).join(", ")}`);
+    }
+    const [lo, hi, integer] = range;
+    if (typeof value !== "number" || !(value >= lo && value <= hi) || (integer && !Number.isInteger(value))) {
+      throw new ValidationError(
+        ErrorCode.INVALID_OPTION,
+        `collection "${name}": index.${key} must be ${integer ? "an integer" : "a number"} from ${lo} to ${hi}, got ${describe(value)}`,
+      );
+    }
+    out[key as keyof IndexOptions] = value;
+  }
+  return out;
 }

@@ -19,12 +19,13 @@ import {
   tableDistance,
   trainProductQuantizer,
 } from "../quantization/product-quantizer.js";
+import type { AnnIndexSnapshot } from "../storage/ann-index-file.js";
 import type { DistanceFromSlot } from "./graph-store.js";
 import { DEFAULT_VAMANA_PARAMS, type SearchHits, VamanaGraph, type VamanaParams } from "./vamana-graph.js";
 
 /** Tuning knobs of the index; every field has a default. */
 export interface AnnIndexParams extends VamanaParams {
-  /** PQ sub-spaces (bytes per vector); default `ceil(dim / 8)`. */
+  /** PQ sub-spaces (bytes per vector); default 64, within [dim / 8, dim / 2]. */
   pqSubspaces: number;
   /** Default candidate list size of a search (L). */
   efSearch: number;
@@ -76,9 +77,7 @@ export class AnnIndex {
 
   /** Number of deleted slots awaiting {@link consolidate}. */
   deletedCount(): number {
-    let n = 0;
-    for (let s = 0; s < this.graph.capacity; s++) n += this.graph.deleted[s]!;
-    return n;
+    return this.graph.deletedCount;
   }
 
   /**
@@ -86,26 +85,24 @@ export class AnnIndex {
    * (α = 1, then α = `params.alpha`), starting from the medoid. Replaces any previous content.
    */
   build(slots: readonly number[], progress?: BuildProgress): void {
-    const random = mulberry32(this.params.seed);
+    progress?.("train", 0, 1);
+    this.train(slots);
+    progress?.("train", 1, 1);
+    const pq = this.pq!;
+    const random = mulberry32(this.params.seed + 1);
     const order = [...slots];
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
-    const sampleSize = Math.min(order.length, this.params.pqSampleSize);
-    const sample = new Float32Array(sampleSize * this.dim);
-    for (let i = 0; i < sampleSize; i++) sample.set(this.full.vector(order[i]!), i * this.dim);
-    progress?.("train", 0, 1);
-    this.pq = trainProductQuantizer(sample, this.dim, { m: this.params.pqSubspaces, random });
-    progress?.("train", 1, 1);
     const limit = order.reduce((a, b) => Math.max(a, b + 1), 0);
     this.graph.reserve(limit);
     this.reserveCodes(limit);
     for (let i = 0; i < order.length; i++) {
-      encodeVector(this.pq, this.full.vector(order[i]!), this.codes, order[i]! * this.pq.m);
+      encodeVector(pq, this.full.vector(order[i]!), this.codes, order[i]! * pq.m);
       if (i % 4096 === 0) progress?.("encode", i, order.length);
     }
-    const medoid = this.medoid(sample, sampleSize, order);
+    const medoid = this.medoid(order);
     this.graph.insert(medoid, this.full.fromSlot, 1);
     this.graph.setEntry(medoid);
     for (let i = 0; i < order.length; i++) {
@@ -170,6 +167,86 @@ export class AnnIndex {
     return { slots, distances };
   }
 
+  /** Number of slots present in the graph (live or awaiting consolidation). */
+  size(): number {
+    return this.graph.presentCount;
+  }
+
+  /** A self-contained copy of the index for a checkpoint (arrays trimmed to the highest slot). */
+  snapshot(): AnnIndexSnapshot {
+    const pq = this.pq!;
+    let slotLimit = 0;
+    for (let s = this.graph.capacity - 1; s >= 0; s--) {
+      if (this.graph.present[s] === 1) {
+        slotLimit = s + 1;
+        break;
+      }
+    }
+    const R = this.params.maxDegree;
+    const p = this.params;
+    return {
+      dim: this.dim,
+      metric: this.metric,
+      maxDegree: R,
+      buildListSize: p.buildListSize,
+      alpha: p.alpha,
+      efSearch: p.efSearch,
+      pqSampleSize: p.pqSampleSize,
+      seed: p.seed,
+      pq: { m: pq.m, offsets: pq.offsets.slice(), centroids: pq.centroids.slice() },
+      slotLimit,
+      entry: this.graph.entry,
+      present: this.graph.present.slice(0, slotLimit),
+      deleted: this.graph.deleted.slice(0, slotLimit),
+      degrees: this.graph.degrees.slice(0, slotLimit),
+      adjacency: this.graph.adjacency.slice(0, slotLimit * R),
+      codes: this.codes.slice(0, slotLimit * pq.m),
+    };
+  }
+
+  /** Rebuilds an index from a {@link snapshot}. */
+  static restore(snapshot: AnnIndexSnapshot, full: FullPrecision): AnnIndex {
+    const params: AnnIndexParams = {
+      maxDegree: snapshot.maxDegree,
+      buildListSize: snapshot.buildListSize,
+      alpha: snapshot.alpha,
+      efSearch: snapshot.efSearch,
+      pqSampleSize: snapshot.pqSampleSize,
+      seed: snapshot.seed,
+      pqSubspaces: snapshot.pq.m,
+    };
+    const index = new AnnIndex(snapshot.dim, snapshot.metric, params, full);
+    index.pq = { dim: snapshot.dim, m: snapshot.pq.m, offsets: snapshot.pq.offsets, centroids: snapshot.pq.centroids };
+    const n = snapshot.slotLimit;
+    index.graph.reserve(Math.max(n, 1));
+    index.graph.present.set(snapshot.present);
+    index.graph.deleted.set(snapshot.deleted);
+    index.graph.degrees.set(snapshot.degrees);
+    index.graph.adjacency.set(snapshot.adjacency);
+    index.graph.entry = snapshot.entry;
+    index.graph.recount();
+    index.reserveCodes(Math.max(n, 1));
+    index.codes.set(snapshot.codes);
+    return index;
+  }
+
+  /**
+   * Trains the quantizer on up to `pqSampleSize` of `slots` (seeded sample), leaving the graph empty
+   * so slots can be added one by one with {@link insert}.
+   */
+  train(slots: readonly number[]): void {
+    const random = mulberry32(this.params.seed);
+    const sampleSize = Math.min(slots.length, this.params.pqSampleSize);
+    const picked = [...slots];
+    for (let i = 0; i < sampleSize; i++) {
+      const j = i + Math.floor(random() * (picked.length - i));
+      [picked[i], picked[j]] = [picked[j]!, picked[i]!];
+    }
+    const sample = new Float32Array(sampleSize * this.dim);
+    for (let i = 0; i < sampleSize; i++) sample.set(this.full.vector(picked[i]!), i * this.dim);
+    this.pq = trainProductQuantizer(sample, this.dim, { m: this.params.pqSubspaces, random });
+  }
+
   private reserveCodes(limit: number): void {
     const m = this.pq?.m ?? this.params.pqSubspaces;
     if (this.codes.length >= limit * m) return;
@@ -180,11 +257,14 @@ export class AnnIndex {
     this.codes = next;
   }
 
-  /** The slot nearest the sample mean: a central entry point (DiskANN starts at the medoid). */
-  private medoid(sample: Float32Array, sampleSize: number, order: readonly number[]): number {
-    const mean = new Float32Array(this.dim);
-    for (let i = 0; i < sampleSize; i++) for (let j = 0; j < this.dim; j++) mean[j]! += sample[i * this.dim + j]! / sampleSize;
+  /** The slot nearest the mean of a sample: a central entry point (DiskANN starts at the medoid). */
+  private medoid(order: readonly number[]): number {
     const probe = Uint32Array.from(order.slice(0, Math.min(order.length, 4096)));
+    const mean = new Float32Array(this.dim);
+    for (const slot of probe) {
+      const v = this.full.vector(slot);
+      for (let j = 0; j < this.dim; j++) mean[j]! += v[j]! / probe.length;
+    }
     const d = this.full.toQuery(mean, probe);
     let best = 0;
     for (let i = 1; i < d.length; i++) if (d[i]! < d[best]!) best = i;

@@ -43,6 +43,10 @@ export class VamanaGraph {
   deleted: Uint8Array;
   /** Where every search starts; -1 while the graph is empty. */
   entry = -1;
+  /** Nodes present (live or deleted-awaiting-consolidation). */
+  presentCount = 0;
+  /** Nodes marked deleted and not yet consolidated. */
+  deletedCount = 0;
   private visitedStamp: Uint32Array;
   private stamp = 0;
   private scratchSlots: Uint32Array;
@@ -149,7 +153,12 @@ export class VamanaGraph {
    */
   insert(slot: number, fromSlot: DistanceFromSlot, alpha = this.params.alpha): void {
     this.reserve(slot + 1);
-    if (this.present[slot] === 1) this.unlink(slot);
+    if (this.present[slot] === 1) {
+      this.unlink(slot);
+      this.deletedCount -= this.deleted[slot]!;
+    } else {
+      this.presentCount++;
+    }
     this.present[slot] = 1;
     this.deleted[slot] = 0;
     this.degrees[slot] = 0;
@@ -184,7 +193,10 @@ export class VamanaGraph {
 
   /** Marks `slot` deleted: still traversed, never returned, repaired by {@link consolidate}. */
   markDeleted(slot: number): void {
-    if (slot < this.capacity && this.present[slot] === 1) this.deleted[slot] = 1;
+    if (slot < this.capacity && this.present[slot] === 1 && this.deleted[slot] === 0) {
+      this.deleted[slot] = 1;
+      this.deletedCount++;
+    }
   }
 
   /**
@@ -218,8 +230,20 @@ export class VamanaGraph {
       this.deleted[s] = 0;
       this.degrees[s] = 0;
     }
+    this.presentCount -= removed.length;
+    this.deletedCount = 0;
     if (this.entry >= 0 && this.present[this.entry] !== 1) this.entry = this.anyLive();
     return removed;
+  }
+
+  /** Recomputes the counters after the arrays were loaded wholesale. */
+  recount(): void {
+    this.presentCount = 0;
+    this.deletedCount = 0;
+    for (let s = 0; s < this.capacity; s++) {
+      this.presentCount += this.present[s]!;
+      this.deletedCount += this.deleted[s]!;
+    }
   }
 
   /** Sets the entry point (the medoid after a bulk build). */

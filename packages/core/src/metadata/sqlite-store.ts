@@ -26,6 +26,8 @@ export interface CollectionRow {
   metric: Metric;
   /** JSON text. */
   metadata: string;
+  /** JSON text of the collection's index options. */
+  options: string;
 }
 
 /** A record row as loaded at open: everything but the document. */
@@ -72,7 +74,8 @@ export class SqliteStore {
         name TEXT NOT NULL UNIQUE,
         dimension INTEGER NOT NULL,
         metric TEXT NOT NULL,
-        metadata TEXT NOT NULL
+        metadata TEXT NOT NULL,
+        options TEXT NOT NULL DEFAULT '{}'
       );
       CREATE TABLE IF NOT EXISTS records (
         seq INTEGER PRIMARY KEY,
@@ -92,9 +95,9 @@ export class SqliteStore {
     return {
       getMeta: db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?"),
       setMeta: db.prepare<[string, string]>("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
-      listCollections: db.prepare<[], CollectionRow>("SELECT key, uuid, name, dimension, metric, metadata FROM collections ORDER BY key"),
-      insertCollection: db.prepare<[string, string, number, string, string]>(
-        "INSERT INTO collections (uuid, name, dimension, metric, metadata) VALUES (?, ?, ?, ?, ?)",
+      listCollections: db.prepare<[], CollectionRow>("SELECT key, uuid, name, dimension, metric, metadata, options FROM collections ORDER BY key"),
+      insertCollection: db.prepare<[string, string, number, string, string, string]>(
+        "INSERT INTO collections (uuid, name, dimension, metric, metadata, options) VALUES (?, ?, ?, ?, ?, ?)",
       ),
       deleteCollection: db.prepare<[number]>("DELETE FROM collections WHERE key = ?"),
       deleteCollectionRecords: db.prepare<[number]>("DELETE FROM records WHERE collection = ?"),
@@ -128,7 +131,7 @@ export class SqliteStore {
 
   /** Inserts a collection row durably; returns its key. */
   insertCollection(row: Omit<CollectionRow, "key">): number {
-    return this.durably(() => Number(this.stmt.insertCollection.run(row.uuid, row.name, row.dimension, row.metric, row.metadata).lastInsertRowid));
+    return this.durably(() => Number(this.stmt.insertCollection.run(row.uuid, row.name, row.dimension, row.metric, row.metadata, row.options).lastInsertRowid));
   }
 
   /** Deletes a collection and all its records durably. */

@@ -5,7 +5,7 @@
  * query sub-vector to every centroid, and a code's distance is the sum of `m` table lookups.
  *
  * Sub-spaces: `dim` is split into `m` parts whose sizes differ by at most one (the first `dim % m`
- * parts are one longer). Default `m`: `ceil(dim / 8)` — 192 bytes a vector at 1536 dimensions.
+ * parts are one longer). Default `m`: see {@link defaultSubspaces} — 192 bytes a vector at 1536 dimensions.
  *
  * Table semantics: for `"l2"` an entry is the squared L2 distance of the sub-vectors, so a code's
  * sum approximates the squared L2 distance; for `"ip"` an entry is minus their dot product, so
@@ -29,7 +29,7 @@ export interface ProductQuantizer {
 
 /** Options of {@link trainProductQuantizer}. */
 export interface TrainOptions {
-  /** Sub-spaces; default `ceil(dim / 8)`. */
+  /** Sub-spaces; default {@link defaultSubspaces}. */
   m?: number;
   /** k-means iterations per sub-space; default 8. */
   iterations?: number;
@@ -37,9 +37,14 @@ export interface TrainOptions {
   random: () => number;
 }
 
-/** The default number of sub-spaces for `dim`: one per 8 dimensions. */
+/**
+ * The default number of sub-spaces for `dim`: 64 bytes a vector, but no fewer than one byte per 8
+ * dimensions and no more than one per 2 (100 → 50, 384 → 64, 1536 → 192). Measured on
+ * glove-100-angular-100k: one byte per 8 dimensions caps recall@10 near 0.77 at efSearch 100; one per
+ * 2 reaches 0.98.
+ */
 export function defaultSubspaces(dim: number): number {
-  return Math.max(1, Math.ceil(dim / 8));
+  return Math.max(1, Math.ceil(Math.min(dim / 2, Math.max(dim / 8, 64))));
 }
 
 /** Sub-space boundaries for `dim` split into `m` near-equal parts. */

@@ -1,0 +1,194 @@
+/**
+ * Keeps a collection's DiskANN index in step with its records. Small collections are searched
+ * exactly; once `threshold` records exist the quantizer is trained and records join the graph in
+ * the background, in short time slices. Until a record has joined, exact search over the
+ * not-yet-indexed tail keeps it visible, so an acknowledged write is found by the very next search.
+ *
+ * INVARIANT: while `ann` exists, every live slot is either searchable through it (`ann.has`) or in
+ * `unindexed`; a slot whose vector changed leaves the graph (tombstone) and re-enters `unindexed`.
+ */
+import fs from "node:fs";
+import { AnnIndex, type AnnIndexParams, type BuildProgress, type FullPrecision, defaultAnnIndexParams } from "../graph/ann-index.js";
+import type { SearchHits } from "../graph/vamana-graph.js";
+import { type AnnIndexSnapshot, readAnnIndexFile, writeAnnIndexFile } from "../storage/ann-index-file.js";
+import type { Metric } from "../types.js";
+import type { VectorArena } from "../vector/vector-arena.js";
+import type { RecordTable } from "./record-table.js";
+
+/** Index settings of a collection. */
+export interface IndexSettings {
+  /** Records needed before the index is built; below it search is exact. */
+  threshold: number;
+  /** Overrides of the index parameters. */
+  params?: Partial<AnnIndexParams>;
+}
+
+/** Consolidate when this share of the graph is deleted. */
+const CONSOLIDATE_RATIO = 0.1;
+
+/** The index of one collection and its maintenance. */
+export class CollectionIndex {
+  ann: AnnIndex | undefined;
+  readonly unindexed = new Set<number>();
+  private dirty = false;
+  private readonly full: FullPrecision;
+
+  constructor(
+    private readonly dim: number,
+    private readonly metric: Metric,
+    private readonly arena: VectorArena,
+    private readonly table: RecordTable,
+    private readonly file: string,
+    private readonly settings: IndexSettings,
+  ) {
+    this.full = {
+      vector: (slot) => arena.storedVector(slot),
+      fromSlot: (from, targets, count, out) => arena.distancesFromSlot(from, targets, count, out),
+      toQuery: (query, slots) => arena.distancesTo(query, slots),
+    };
+  }
+
+  /** Loads the index file written by the last checkpoint, if any (before WAL replay). */
+  load(): void {
+    if (!fs.existsSync(this.file)) return;
+    this.ann = AnnIndex.restore(readAnnIndexFile(this.file, { dim: this.dim, metric: this.metric }), this.full);
+  }
+
+  /** After replay and vector loading: drop graph nodes that are gone, queue live slots not in it. */
+  reconcile(): void {
+    const ann = this.ann;
+    if (ann === undefined) return;
+    for (let s = 0; s < ann.graph.capacity; s++) {
+      if (ann.graph.present[s] === 1 && this.table.idAt(s) === undefined) ann.remove(s);
+    }
+    this.table.forEachLive((slot) => {
+      if (!ann.has(slot)) this.unindexed.add(slot);
+    });
+  }
+
+  /** The vectors of `slots` changed (new or replaced records). */
+  noteUpsert(slots: readonly number[]): void {
+    const ann = this.ann;
+    if (ann === undefined) return;
+    for (const slot of slots) {
+      if (ann.has(slot)) ann.remove(slot);
+      this.unindexed.add(slot);
+    }
+    this.dirty = true;
+  }
+
+  /** The records at `slots` were deleted. */
+  noteDelete(slots: readonly number[]): void {
+    const ann = this.ann;
+    if (ann === undefined) return;
+    for (const slot of slots) {
+      ann.remove(slot);
+      this.unindexed.delete(slot);
+    }
+    this.dirty = true;
+  }
+
+  /** True while background work remains: training, joining the graph or consolidating. */
+  hasWork(): boolean {
+    if (this.ann === undefined) return this.table.size >= this.settings.threshold;
+    return this.unindexed.size > 0 || this.needsConsolidation();
+  }
+
+  /** Does up to `budgetMs` of background work. */
+  step(budgetMs: number): void {
+    const deadline = performance.now() + budgetMs;
+    if (this.ann === undefined) {
+      if (this.table.size < this.settings.threshold) return;
+      this.start();
+      return; // training took this slice
+    }
+    const ann = this.ann;
+    for (const slot of this.unindexed) {
+      ann.insert(slot);
+      this.unindexed.delete(slot);
+      this.dirty = true;
+      if (performance.now() >= deadline) return;
+    }
+    if (this.needsConsolidation()) {
+      ann.consolidate();
+      this.dirty = true;
+    }
+  }
+
+  /**
+   * Brings the index up to date now: a fresh two-pass bulk build when none exists (or when the graph
+   * would be mostly rebuilt anyway), else joins every waiting slot and consolidates deletions.
+   */
+  buildAll(progress?: BuildProgress): void {
+    if (this.table.size === 0) return;
+    const live: number[] = [];
+    this.table.forEachLive((slot) => live.push(slot));
+    if (this.ann === undefined || this.unindexed.size > live.length / 2) {
+      const ann = new AnnIndex(this.dim, this.metric, this.params(), this.full);
+      ann.build(live, progress);
+      this.ann = ann;
+      this.unindexed.clear();
+    } else {
+      const total = this.unindexed.size;
+      let done = 0;
+      for (const slot of this.unindexed) {
+        this.ann.insert(slot);
+        if (++done % 1024 === 0) progress?.("link", done, total);
+      }
+      this.unindexed.clear();
+      if (this.ann.deletedCount() > 0) this.ann.consolidate();
+    }
+    this.dirty = true;
+  }
+
+  /**
+   * Nearest indexed slots to a query (unit-normalised for cosine), exact distances, ascending.
+   * Slots in `unindexed` are not covered: callers scan them exactly.
+   */
+  search(query: Float32Array, k: number, efSearch: number | undefined, admit?: (slot: number) => boolean): SearchHits {
+    return this.ann!.search(query, k, efSearch, admit);
+  }
+
+  /** A copy of the index for the checkpoint, or undefined when nothing changed since the last one. */
+  snapshotIfChanged(): AnnIndexSnapshot | undefined {
+    if (!this.dirty || this.ann === undefined || this.ann.pq === undefined) return undefined;
+    this.dirty = false;
+    return this.ann.snapshot();
+  }
+
+  /** Writes a snapshot taken by {@link snapshotIfChanged} (atomically replacing the old file). */
+  async persist(snapshot: AnnIndexSnapshot): Promise<void> {
+    try {
+      await writeAnnIndexFile(this.file, snapshot);
+    } catch (err) {
+      this.dirty = true;
+      throw err;
+    }
+  }
+
+  /** Deletes the index file (the collection was deleted). */
+  removeFile(): void {
+    fs.rmSync(this.file, { force: true });
+  }
+
+  private start(): void {
+    const live: number[] = [];
+    this.table.forEachLive((slot) => live.push(slot));
+    const ann = new AnnIndex(this.dim, this.metric, this.params(), this.full);
+    ann.train(live);
+    this.ann = ann;
+    for (const slot of live) this.unindexed.add(slot);
+    this.dirty = true;
+  }
+
+  private needsConsolidation(): boolean {
+    const ann = this.ann;
+    if (ann === undefined) return false;
+    const deleted = ann.deletedCount();
+    return deleted > 0 && deleted >= CONSOLIDATE_RATIO * ann.size();
+  }
+
+  private params(): AnnIndexParams {
+    return { ...defaultAnnIndexParams(this.dim), ...this.settings.params };
+  }
+}

@@ -1,0 +1,128 @@
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { OmenDB } from "../src/index.js";
+import { gaussian, mulberry32 } from "../src/internal/seeded-random.js";
+import { tempDir } from "./helpers.js";
+
+const DIM = 24;
+
+/** A seeded Gaussian mixture: the structure real embeddings have and the graph relies on. */
+function mixture(n: number, seed: number, clusters = 40): Float32Array[] {
+  const rand = mulberry32(seed);
+  const centers = Array.from({ length: clusters }, () => Float32Array.from({ length: DIM }, () => gaussian(rand) * 3));
+  return Array.from({ length: n }, (_, i) => {
+    const c = centers[i % clusters]!;
+    return Float32Array.from(c, (x) => x + gaussian(rand));
+  });
+}
+
+async function exactTop(db: OmenDB, name: string, query: Float32Array, k: number, filter?: object): Promise<string[]> {
+  // The oracle: the same data in a collection whose index threshold is never reached.
+  const c = db.getCollection(name);
+  return (await c.search(query, { k, filter: filter as never })).map((h) => h.id);
+}
+
+function recall(got: string[], truth: string[]): number {
+  const set = new Set(truth);
+  return got.filter((id) => set.has(id)).length / truth.length;
+}
+
+async function loadPair(dir: string, vectors: Float32Array[]) {
+  const db = await OmenDB.open(dir, { durability: "none" });
+  const indexed = await db.createCollection("indexed", { dimension: DIM, metric: "cosine", index: { threshold: 500, maxDegree: 24, buildListSize: 48 } });
+  const exact = await db.createCollection("exact", { dimension: DIM, metric: "cosine", index: { threshold: 1e9 } });
+  const records = vectors.map((vector, i) => ({ id: `v${i}`, vector, metadata: { group: i % 10, even: i % 2 === 0 } }));
+  for (let i = 0; i < records.length; i += 500) {
+    await indexed.upsert(records.slice(i, i + 500));
+    await exact.upsert(records.slice(i, i + 500));
+  }
+  return { db, indexed, exact };
+}
+
+describe("Collection with the DiskANN index", () => {
+  it("reaches recall@10 >= 0.95 against exact search after buildIndex", async () => {
+    const vectors = mixture(3000, 1);
+    const { db, indexed } = await loadPair(tempDir(), vectors);
+    await indexed.buildIndex();
+    expect(indexed.indexStatus()).toMatchObject({ mode: "index", pending: 0, indexed: 3000 });
+    const queries = mixture(50, 2);
+    let total = 0;
+    for (const q of queries) total += recall((await indexed.search(q, { k: 10 })).map((h) => h.id), await exactTop(db, "exact", q, 10));
+    expect(total / queries.length).toBeGreaterThanOrEqual(0.95);
+    await db.close();
+  });
+
+  it("finds a write on the very next search, before the index has caught up", async () => {
+    const vectors = mixture(1200, 3);
+    const { db, indexed } = await loadPair(tempDir(), vectors);
+    await indexed.buildIndex();
+    const fresh = Float32Array.from({ length: DIM }, (_, j) => (j === 0 ? 100 : 0));
+    await indexed.upsert([{ id: "fresh", vector: fresh }]);
+    expect(indexed.indexStatus().pending).toBe(1);
+    expect((await indexed.search(fresh, { k: 1 }))[0]!.id).toBe("fresh");
+    await indexed.delete(["fresh"]);
+    expect((await indexed.search(fresh, { k: 1 }))[0]!.id).not.toBe("fresh");
+    await db.close();
+  });
+
+  it("never returns deleted records and keeps recall after consolidation", async () => {
+    const vectors = mixture(2000, 4);
+    const { db, indexed, exact } = await loadPair(tempDir(), vectors);
+    await indexed.buildIndex();
+    const gone = vectors.map((_, i) => `v${i}`).filter((_, i) => i % 4 === 0);
+    await indexed.delete(gone);
+    await exact.delete(gone);
+    const queries = mixture(30, 5);
+    const goneSet = new Set(gone);
+    for (const q of queries) {
+      const ids = (await indexed.search(q, { k: 10 })).map((h) => h.id);
+      expect(ids.some((id) => goneSet.has(id))).toBe(false);
+    }
+    await indexed.buildIndex(); // consolidates
+    expect(indexed.indexStatus().deleted).toBe(0);
+    let total = 0;
+    for (const q of queries) total += recall((await indexed.search(q, { k: 10 })).map((h) => h.id), await exactTop(db, "exact", q, 10));
+    expect(total / queries.length).toBeGreaterThanOrEqual(0.95);
+    await db.close();
+  });
+
+  it("returns exactly k results for filters of every selectivity", async () => {
+    const vectors = mixture(3000, 6);
+    const { db, indexed } = await loadPair(tempDir(), vectors);
+    await indexed.buildIndex();
+    const q = mixture(1, 7)[0]!;
+    for (const filter of [{ even: true }, { group: 3 }, { group: { $in: [1, 2] } }, { $and: [{ group: 4 }, { even: true }] }]) {
+      const hits = await indexed.search(q, { k: 10, filter });
+      expect(hits).toHaveLength(10);
+      const truth = await exactTop(db, "exact", q, 10, filter);
+      expect(recall(hits.map((h) => h.id), truth)).toBeGreaterThanOrEqual(0.8);
+    }
+    await db.close();
+  });
+
+  it("persists the index at checkpoint and reopens searchable without a rebuild", async () => {
+    const dir = tempDir();
+    const vectors = mixture(1500, 8);
+    const { db, indexed } = await loadPair(dir, vectors);
+    await indexed.buildIndex();
+    const q = mixture(1, 9)[0]!;
+    const before = (await indexed.search(q, { k: 10 })).map((h) => h.id);
+    await db.close();
+    const files = fs.readdirSync(path.join(dir, "vectors"));
+    expect(files.filter((f) => f.endsWith(".ann"))).toHaveLength(1);
+    const again = await OmenDB.open(dir);
+    const c = again.getCollection("indexed");
+    expect(c.indexStatus()).toMatchObject({ mode: "index", pending: 0, indexed: 1500 });
+    expect((await c.search(q, { k: 10 })).map((h) => h.id)).toEqual(before);
+    await again.close();
+  });
+
+  it("builds the index in the background once the threshold is reached", async () => {
+    const vectors = mixture(900, 10);
+    const { db, indexed } = await loadPair(tempDir(), vectors);
+    for (let i = 0; i < 200 && indexed.indexStatus().pending > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(indexed.indexStatus()).toMatchObject({ mode: "index", pending: 0 });
+    await db.close();
+  });
+});
