@@ -23,7 +23,7 @@ function runAndKill(dir: string, first: number, ms: number): Promise<number[]> {
     // Start the clock at the first acknowledgement so every kill lands mid-stream, not during start-up.
     let timer: NodeJS.Timeout | undefined;
     child.stdout.once("data", () => (timer = setTimeout(() => child.kill("SIGKILL"), ms)));
-    child.on("exit", (code, signal) => {
+    child.on("close", (code, signal) => {
       clearTimeout(timer);
       if (signal !== "SIGKILL") return reject(new Error(`writer exited with ${code}: ${err}`));
       resolve([...out.matchAll(/^ack (\d+)$/gm)].map((m) => Number(m[1])));

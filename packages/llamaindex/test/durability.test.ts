@@ -39,15 +39,16 @@ function runAndKill(dir: string, acksWanted: number): Promise<string[][]> {
     let killed = false;
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     readline.createInterface({ input: child.stdout }).on("line", (line) => {
-      if (killed || !line.startsWith("ack ")) return;
+      // Lines still in the pipe when the kill lands are acknowledgements too: keep reading them.
+      if (!line.startsWith("ack ")) return;
       batches.push(line.slice(4).split(" "));
-      if (batches.length >= acksWanted) {
+      if (!killed && batches.length >= acksWanted) {
         killed = true;
         child.kill("SIGKILL");
       }
     });
     child.on("error", reject);
-    child.on("exit", (code, signal) => {
+    child.on("close", (code, signal) => {
       if (signal === "SIGKILL") resolve(batches);
       else reject(new Error(`writer exited with code ${code} before it was killed:\n${stderr}`));
     });
