@@ -1,7 +1,8 @@
 /**
- * Compiles the hand-written WebAssembly text kernels (src/vector/kernels.wat) into wasm/kernels.wasm
- * with wabt (SIMD enabled), validates the result, and writes it atomically (temp file + rename) so a
- * concurrent build or test never reads a half-written module. Run by `pnpm --filter @omendb/core build`.
+ * Compiles the hand-written WebAssembly text kernels (src/vector/kernels.wat -> wasm/kernels.wasm,
+ * src/quantization/pq-kernels.wat -> wasm/pq-kernels.wasm) with wabt (SIMD enabled), validates each
+ * result, and writes it atomically (temp file + rename) so a concurrent build or test never reads a
+ * half-written module. Run by `pnpm --filter @omendb/core build`.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -9,7 +10,10 @@ import { fileURLToPath } from "node:url";
 import wabtInit from "wabt";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const sources = [{ wat: "src/vector/kernels.wat", wasm: "wasm/kernels.wasm" }];
+const sources = [
+  { wat: "src/vector/kernels.wat", wasm: "wasm/kernels.wasm" },
+  { wat: "src/quantization/pq-kernels.wat", wasm: "wasm/pq-kernels.wasm" },
+];
 const features = { simd: true };
 
 const wabt = await wabtInit();

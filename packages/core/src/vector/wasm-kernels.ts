@@ -1,8 +1,9 @@
 /**
- * Loads the WebAssembly SIMD distance kernels (compiled from `kernels.wat` into `wasm/kernels.wasm`
- * by `scripts/build-wasm.mjs`). The module is read and compiled once per process, synchronously (it is
- * about 1 KB), and instantiated once per WebAssembly memory: each vector arena owns one memory
- * and one instance.
+ * Loads the WebAssembly SIMD kernels compiled by `scripts/build-wasm.mjs`: the distance kernels
+ * (`kernels.wat` into `wasm/kernels.wasm`) and the product-quantization kernels
+ * (`src/quantization/pq-kernels.wat` into `wasm/pq-kernels.wasm`). Each module is read and compiled
+ * once per process, synchronously (each is a few KB), and instantiated once per WebAssembly memory:
+ * each vector arena (and each PQ code store) owns one memory and one instance.
  *
  * Calling convention: every pointer is a byte offset into the instance's memory. Offsets at or above
  * 2^31 may be passed as ordinary numbers: JavaScript wraps them to i32 and WebAssembly reads addresses
@@ -67,25 +68,29 @@ export interface DistanceKernels {
 
 /** Where the build puts the compiled kernels; the same relative path works from `src/` and `dist/`. */
 const WASM_URL = new URL("../../wasm/kernels.wasm", import.meta.url);
+/** The product-quantization kernels (compiled from `src/quantization/pq-kernels.wat`). */
+const PQ_WASM_URL = new URL("../../wasm/pq-kernels.wasm", import.meta.url);
 
-let cachedModule: WasmModule | undefined;
+const cachedModules = new Map<string, WasmModule>();
 
 /**
- * The compiled kernel module, compiled on first use and cached for the life of the process.
- * @throws OmenDBError code `IO` when `wasm/kernels.wasm` is missing or unreadable (run
+ * The compiled module at `url`, compiled on first use and cached for the life of the process.
+ * @throws OmenDBError code `IO` when the file is missing or unreadable (run
  *   `pnpm --filter @omendb/core build`); a `WebAssembly.CompileError` if the runtime lacks SIMD.
  */
-function kernelModule(): WasmModule {
-  if (cachedModule === undefined) {
+function compiledModule(url: URL): WasmModule {
+  let module = cachedModules.get(url.href);
+  if (module === undefined) {
     let bytes: Uint8Array;
     try {
-      bytes = fs.readFileSync(WASM_URL);
+      bytes = fs.readFileSync(url);
     } catch (err) {
-      throw ioError(`reading the WebAssembly kernels ${WASM_URL.pathname} (build them with \`pnpm --filter @omendb/core build\`)`, err);
+      throw ioError(`reading the WebAssembly kernels ${url.pathname} (build them with \`pnpm --filter @omendb/core build\`)`, err);
     }
-    cachedModule = new wasm.Module(bytes);
+    module = new wasm.Module(bytes);
+    cachedModules.set(url.href, module);
   }
-  return cachedModule;
+  return module;
 }
 
 /**
@@ -95,6 +100,63 @@ function kernelModule(): WasmModule {
  *   `pnpm --filter @omendb/core build`); `WebAssembly.CompileError` when the runtime lacks SIMD.
  */
 export function instantiateKernels(memory: WasmMemory): DistanceKernels {
-  const instance = new wasm.Instance(kernelModule(), { env: { memory } });
+  const instance = new wasm.Instance(compiledModule(WASM_URL), { env: { memory } });
   return instance.exports as unknown as DistanceKernels;
+}
+
+/**
+ * The functions exported by `pq-kernels.wasm`; see `src/quantization/pq-kernels.wat` for the memory
+ * layouts (table, codes, both codebook forms) and the exactness guarantees. Pointers are byte offsets.
+ */
+export interface PQKernels {
+  /**
+   * out[j] = sum over s < m of table[s·256 + codes[targets[j]·m + s]] for j < n (f32 sums). Stops
+   * at the first target ≥ `limit`; returns how many distances were written.
+   */
+  pq_distances(table: number, codes: number, m: number, targets: number, n: number, out: number, limit: number): number;
+  /** The `"l2"` distance table (m × 256 f32) of the query at `query`, from the transposed codebook. */
+  pq_table_l2(codebookT: number, query: number, m: number, dim: number, out: number): void;
+  /** The `"ip"` distance table (minus the sub-space dot products), from the transposed codebook. */
+  pq_table_ip(codebookT: number, query: number, m: number, dim: number, out: number): void;
+  /**
+   * Writes the m-byte code of the vector at `vector` to `out` (equal to `encodeVector`), given the
+   * centroids' half squared norms (m × 256 f32) and their per-sub-space maxima; `row`: 1 KiB scratch.
+   */
+  pq_encode(
+    codebookT: number, codebook: number, halfNorms: number, maxHalfNorms: number, m: number, dim: number,
+    vector: number, row: number, out: number,
+  ): void;
+  /**
+   * `pq_encode` for `n` consecutive vectors at `vectors`, the code of vector i written to
+   * `codes + slots[i]·m` (`slots`: n u32), sub-space by sub-space.
+   */
+  pq_encode_many(
+    codebookT: number, codebook: number, halfNorms: number, maxHalfNorms: number, m: number, dim: number,
+    vectors: number, n: number, row: number, codes: number, slots: number,
+  ): void;
+  /** k-means assignment of `n` points of width `w`; returns how many changed (all when `first` ≠ 0). */
+  kmeans_assign(
+    points: number, n: number, w: number, centroidsT: number, centroids: number, halfNorms: number,
+    maxHalfNorm: number, k: number, kpad: number, row: number, assign: number, best: number, first: number,
+  ): number;
+  /** Per-cluster f64 sums and i32 counts of the assigned points (in point order). */
+  kmeans_sums(points: number, n: number, w: number, assign: number, k: number, sums: number, counts: number): void;
+  /**
+   * k-means++: lowers d2 (f64) by the distances to the centroid at `centroid`; returns their sum.
+   * `splat`: w × 16 bytes of scratch.
+   */
+  kpp_update(pointsT: number, n: number, w: number, centroid: number, d2: number, splat: number): number;
+  /** k-means++: the index the running subtraction of d2 from `r` first reaches ≤ 0 at (else n − 1). */
+  kpp_pick(d2: number, n: number, r: number): number;
+}
+
+/**
+ * Instantiates the product-quantization kernels over `memory` (synchronously; compiled once per
+ * process). The memory must have at least one page.
+ * @throws OmenDBError code `IO` when `wasm/pq-kernels.wasm` is missing or unreadable (build it with
+ *   `pnpm --filter @omendb/core build`); `WebAssembly.CompileError` when the runtime lacks SIMD.
+ */
+export function instantiatePQKernels(memory: WasmMemory): PQKernels {
+  const instance = new wasm.Instance(compiledModule(PQ_WASM_URL), { env: { memory } });
+  return instance.exports as unknown as PQKernels;
 }
