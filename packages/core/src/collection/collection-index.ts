@@ -126,6 +126,7 @@ export class CollectionIndex {
     if (this.ann === undefined || this.unindexed.size > live.length / 2) {
       const ann = new AnnIndex(this.dim, this.metric, this.params(), this.full);
       ann.build(live, progress);
+      this.ann?.dispose();
       this.ann = ann;
       this.unindexed.clear();
     } else {
@@ -164,6 +165,12 @@ export class CollectionIndex {
       this.dirty = true;
       throw err;
     }
+  }
+
+  /** Releases the index's memory. */
+  dispose(): void {
+    this.ann?.dispose();
+    this.ann = undefined;
   }
 
   /** Deletes the index file (the collection was deleted). */

@@ -137,6 +137,7 @@ export class CollectionStore {
 
   /** Releases memory and closes the vector file (without syncing). */
   close(): void {
+    this.index.dispose();
     this.arena.dispose();
     this.vectors.close();
   }

@@ -11,14 +11,9 @@
  */
 import type { Metric } from "../types.js";
 import { mulberry32 } from "../internal/seeded-random.js";
-import {
-  type ProductQuantizer,
-  defaultSubspaces,
-  distanceTable,
-  encodeVector,
-  tableDistance,
-  trainProductQuantizer,
-} from "../quantization/product-quantizer.js";
+import { PQCodeStore } from "../quantization/pq-code-store.js";
+import { trainProductQuantizerFast } from "../quantization/pq-train-fast.js";
+import { type ProductQuantizer, defaultSubspaces } from "../quantization/product-quantizer.js";
 import type { AnnIndexSnapshot } from "../storage/ann-index-file.js";
 import type { DistanceFromSlot } from "./graph-store.js";
 import { DEFAULT_VAMANA_PARAMS, type SearchHits, VamanaGraph, type VamanaParams } from "./vamana-graph.js";
@@ -57,7 +52,8 @@ export type BuildProgress = (phase: "train" | "encode" | "link" | "refine", done
 export class AnnIndex {
   readonly graph: VamanaGraph;
   pq: ProductQuantizer | undefined;
-  private codes = new Uint8Array(0);
+  /** PQ codes by slot and the per-query distance table, in WebAssembly memory. */
+  private codes: PQCodeStore | undefined;
   private readonly tableKind: "l2" | "ip";
 
   constructor(
@@ -88,7 +84,7 @@ export class AnnIndex {
     progress?.("train", 0, 1);
     this.train(slots);
     progress?.("train", 1, 1);
-    const pq = this.pq!;
+    const codes = this.codes!;
     const random = mulberry32(this.params.seed + 1);
     const order = [...slots];
     for (let i = order.length - 1; i > 0; i--) {
@@ -97,9 +93,9 @@ export class AnnIndex {
     }
     const limit = order.reduce((a, b) => Math.max(a, b + 1), 0);
     this.graph.reserve(limit);
-    this.reserveCodes(limit);
+    codes.reserve(limit);
     for (let i = 0; i < order.length; i++) {
-      encodeVector(pq, this.full.vector(order[i]!), this.codes, order[i]! * pq.m);
+      codes.encode(order[i]!, this.full.vector(order[i]!));
       if (i % 4096 === 0) progress?.("encode", i, order.length);
     }
     const medoid = this.medoid(order);
@@ -119,9 +115,7 @@ export class AnnIndex {
 
   /** Adds (or re-adds, after its vector changed) one slot. Requires a trained quantizer. */
   insert(slot: number): void {
-    const pq = this.pq!;
-    this.reserveCodes(slot + 1);
-    encodeVector(pq, this.full.vector(slot), this.codes, slot * pq.m);
+    this.codes!.encode(slot, this.full.vector(slot));
     this.graph.insert(slot, this.full.fromSlot);
   }
 
@@ -140,20 +134,11 @@ export class AnnIndex {
    * `efSearch` over PQ distances, then exact distances for the whole list. `admit` restricts results.
    */
   search(query: Float32Array, k: number, efSearch = this.params.efSearch, admit?: (slot: number) => boolean): SearchHits {
-    const pq = this.pq;
-    if (pq === undefined || this.graph.entry < 0 || k === 0) return { slots: new Uint32Array(0), distances: new Float32Array(0) };
-    const table = distanceTable(pq, query, this.tableKind);
     const codes = this.codes;
-    const m = pq.m;
+    if (codes === undefined || this.graph.entry < 0 || k === 0) return { slots: new Uint32Array(0), distances: new Float32Array(0) };
+    codes.setQuery(query, this.tableKind);
     const L = Math.max(k, efSearch);
-    const candidates = this.graph.search(
-      (targets, count, out) => {
-        for (let i = 0; i < count; i++) out[i] = tableDistance(table, codes, targets[i]! * m, m);
-      },
-      L,
-      L,
-      admit === undefined ? {} : { admit },
-    );
+    const candidates = this.graph.search(codes.distances, L, L, admit === undefined ? {} : { admit });
     if (candidates.slots.length === 0) return candidates;
     const exact = this.full.toQuery(query, candidates.slots);
     const order = Array.from(exact.keys()).sort((a, b) => exact[a]! - exact[b]! || candidates.slots[a]! - candidates.slots[b]!);
@@ -200,7 +185,7 @@ export class AnnIndex {
       deleted: this.graph.deleted.slice(0, slotLimit),
       degrees: this.graph.degrees.slice(0, slotLimit),
       adjacency: this.graph.adjacency.slice(0, slotLimit * R),
-      codes: this.codes.slice(0, slotLimit * pq.m),
+      codes: this.codes!.codes().slice(0, slotLimit * pq.m),
     };
   }
 
@@ -216,7 +201,7 @@ export class AnnIndex {
       pqSubspaces: snapshot.pq.m,
     };
     const index = new AnnIndex(snapshot.dim, snapshot.metric, params, full);
-    index.pq = { dim: snapshot.dim, m: snapshot.pq.m, offsets: snapshot.pq.offsets, centroids: snapshot.pq.centroids };
+    index.setQuantizer({ dim: snapshot.dim, m: snapshot.pq.m, offsets: snapshot.pq.offsets, centroids: snapshot.pq.centroids });
     const n = snapshot.slotLimit;
     index.graph.reserve(Math.max(n, 1));
     index.graph.present.set(snapshot.present);
@@ -225,8 +210,7 @@ export class AnnIndex {
     index.graph.adjacency.set(snapshot.adjacency);
     index.graph.entry = snapshot.entry;
     index.graph.recount();
-    index.reserveCodes(Math.max(n, 1));
-    index.codes.set(snapshot.codes);
+    index.codes!.loadCodes(snapshot.codes, n);
     return index;
   }
 
@@ -244,17 +228,20 @@ export class AnnIndex {
     }
     const sample = new Float32Array(sampleSize * this.dim);
     for (let i = 0; i < sampleSize; i++) sample.set(this.full.vector(picked[i]!), i * this.dim);
-    this.pq = trainProductQuantizer(sample, this.dim, { m: this.params.pqSubspaces, random });
+    this.setQuantizer(trainProductQuantizerFast(sample, this.dim, { m: this.params.pqSubspaces, random }));
   }
 
-  private reserveCodes(limit: number): void {
-    const m = this.pq?.m ?? this.params.pqSubspaces;
-    if (this.codes.length >= limit * m) return;
-    let cap = Math.max(1024, this.codes.length / m);
-    while (cap < limit) cap *= 2;
-    const next = new Uint8Array(cap * m);
-    next.set(this.codes);
-    this.codes = next;
+  /** Releases the WebAssembly memory of the codes. */
+  dispose(): void {
+    this.codes?.dispose();
+    this.codes = undefined;
+  }
+
+  private setQuantizer(pq: ProductQuantizer): void {
+    this.codes?.dispose();
+    this.pq = pq;
+    this.codes = new PQCodeStore(pq.m);
+    this.codes.setQuantizer(pq);
   }
 
   /** The slot nearest the mean of a sample: a central entry point (DiskANN starts at the medoid). */
