@@ -15,7 +15,7 @@ import { PQCodeStore } from "../quantization/pq-code-store.js";
 import { trainProductQuantizerFast } from "../quantization/pq-train-fast.js";
 import { type ProductQuantizer, defaultSubspaces } from "../quantization/product-quantizer.js";
 import type { AnnIndexSnapshot } from "../storage/ann-index-file.js";
-import type { DistanceFromSlot } from "./graph-store.js";
+import type { DistanceFromQuery, DistanceFromSlot } from "./graph-store.js";
 import { DEFAULT_VAMANA_PARAMS, type SearchHits, VamanaGraph, type VamanaParams } from "./vamana-graph.js";
 
 /** Tuning knobs of the index; every field has a default. */
@@ -102,12 +102,12 @@ export class AnnIndex {
     this.graph.insert(medoid, this.full.fromSlot, 1);
     this.graph.setEntry(medoid);
     for (let i = 0; i < order.length; i++) {
-      if (order[i] !== medoid) this.graph.insert(order[i]!, this.full.fromSlot, 1);
+      if (order[i] !== medoid) this.graph.insert(order[i]!, this.full.fromSlot, 1, this.guideFrom(order[i]!));
       if (i % 1024 === 0) progress?.("link", i, order.length);
     }
     if (this.params.alpha > 1) {
       for (let i = 0; i < order.length; i++) {
-        this.graph.relink(order[i]!, this.full.fromSlot, this.params.alpha);
+        this.graph.relink(order[i]!, this.full.fromSlot, this.params.alpha, this.guideFrom(order[i]!));
         if (i % 1024 === 0) progress?.("refine", i, order.length);
       }
     }
@@ -116,7 +116,7 @@ export class AnnIndex {
   /** Adds (or re-adds, after its vector changed) one slot. Requires a trained quantizer. */
   insert(slot: number): void {
     this.codes!.encode(slot, this.full.vector(slot));
-    this.graph.insert(slot, this.full.fromSlot);
+    this.graph.insert(slot, this.full.fromSlot, this.params.alpha, this.guideFrom(slot));
   }
 
   /** Marks `slot` deleted; it is never returned and is unlinked by {@link consolidate}. */
@@ -229,6 +229,16 @@ export class AnnIndex {
     const sample = new Float32Array(sampleSize * this.dim);
     for (let i = 0; i < sampleSize; i++) sample.set(this.full.vector(picked[i]!), i * this.dim);
     this.setQuantizer(trainProductQuantizerFast(sample, this.dim, { m: this.params.pqSubspaces, random }));
+  }
+
+  /**
+   * PQ distances from the stored vector of `slot`: the cheap guide a build search walks on (the
+   * visited set is then measured at full precision for pruning, as DiskANN's PQ-based build does).
+   */
+  private guideFrom(slot: number): DistanceFromQuery {
+    const codes = this.codes!;
+    codes.setQuery(this.full.vector(slot), this.tableKind);
+    return codes.distances;
   }
 
   /** Releases the WebAssembly memory of the codes. */

@@ -151,7 +151,7 @@ export class VamanaGraph {
    * Inserts `slot` (Fresh-DiskANN insert): search for it with full-precision distances, prune the
    * visited set into its out-edges, and add back-edges, pruning any neighbour that overflows.
    */
-  insert(slot: number, fromSlot: DistanceFromSlot, alpha = this.params.alpha): void {
+  insert(slot: number, fromSlot: DistanceFromSlot, alpha = this.params.alpha, guide?: DistanceFromQuery): void {
     this.reserve(slot + 1);
     if (this.present[slot] === 1) {
       this.unlink(slot);
@@ -166,29 +166,43 @@ export class VamanaGraph {
       this.entry = slot;
       return;
     }
-    const visited = { slots: [] as number[], distances: [] as number[] };
-    this.search((targets, count, out) => fromSlot(slot, targets, count, out), 1, this.params.buildListSize, { visited });
-    this.setPruned(slot, visited.slots, visited.distances, fromSlot, alpha);
+    const candidates = this.candidatesFor(slot, fromSlot, guide);
+    this.setPruned(slot, candidates.slots, candidates.distances, fromSlot, alpha);
     this.addBackEdges(slot, fromSlot, alpha);
   }
 
   /**
-   * Re-links `slot` given candidate neighbours (a second bulk-build pass uses its current edges
-   * plus a fresh search).
+   * Re-links `slot` over its current edges plus a fresh search (the second bulk-build pass).
    */
-  relink(slot: number, fromSlot: DistanceFromSlot, alpha: number): void {
-    const visited = { slots: [] as number[], distances: [] as number[] };
-    this.search((targets, count, out) => fromSlot(slot, targets, count, out), 1, this.params.buildListSize, { visited });
+  relink(slot: number, fromSlot: DistanceFromSlot, alpha: number, guide?: DistanceFromQuery): void {
+    const candidates = this.candidatesFor(slot, fromSlot, guide);
+    for (const nb of this.neighbors(slot)) candidates.slots.push(nb);
     const current = this.neighbors(slot);
-    const extra = Uint32Array.from(current);
-    const d = new Float32Array(extra.length);
-    if (extra.length > 0) fromSlot(slot, extra, extra.length, d);
-    for (let i = 0; i < extra.length; i++) {
-      visited.slots.push(extra[i]!);
-      visited.distances.push(d[i]!);
+    if (current.length > 0) {
+      const d = new Float32Array(current.length);
+      fromSlot(slot, current, current.length, d);
+      for (let i = 0; i < d.length; i++) candidates.distances.push(d[i]!);
     }
-    this.setPruned(slot, visited.slots, visited.distances, fromSlot, alpha);
+    this.setPruned(slot, candidates.slots, candidates.distances, fromSlot, alpha);
     this.addBackEdges(slot, fromSlot, alpha);
+  }
+
+  /**
+   * The nodes a search for `slot`'s own vector expands (Vamana's visited set V), with exact
+   * distances. With `guide` (cheap approximate distances from `slot`, e.g. PQ) the search walks on
+   * the guide and only V is measured exactly, in one batch.
+   */
+  private candidatesFor(slot: number, fromSlot: DistanceFromSlot, guide: DistanceFromQuery | undefined): { slots: number[]; distances: number[] } {
+    const visited = { slots: [] as number[], distances: [] as number[] };
+    const walk: DistanceFromQuery = guide ?? ((targets, count, out) => fromSlot(slot, targets, count, out));
+    this.search(walk, 1, this.params.buildListSize, { visited });
+    if (guide !== undefined && visited.slots.length > 0) {
+      const targets = Uint32Array.from(visited.slots);
+      const exact = new Float32Array(targets.length);
+      fromSlot(slot, targets, targets.length, exact);
+      visited.distances = Array.from(exact);
+    }
+    return visited;
   }
 
   /** Marks `slot` deleted: still traversed, never returned, repaired by {@link consolidate}. */
