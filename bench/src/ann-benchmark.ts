@@ -33,6 +33,8 @@ export interface AnnOptions {
   knobs: SearchKnobs;
   /** `--sweep` overrides by engine name. */
   sweeps: Record<string, SearchSetting[]>;
+  /** `--build-option` settings by engine name. */
+  buildOptions: Record<string, Record<string, number | string>>;
   smoke: boolean;
   outDir: string;
   /** Keep the built index folders (under bench/.cache/work). */
@@ -79,7 +81,7 @@ async function runEngine(engine: string, spec: DatasetSpec, opts: AnnOptions, ma
   };
   try {
     opts.log(`[${spec.name}] ${engine}: build`);
-    const buildJob: ChildJob = { phase: "build", engine, spec, dir: workDir, threads: opts.knobs.threads };
+    const buildJob: ChildJob = { phase: "build", engine, spec, dir: workDir, threads: opts.knobs.threads, options: opts.buildOptions[engine] ?? {} };
     const build = await runInChild<ChildJob, ChildMessage>(
       "engine-child.js",
       buildJob,

@@ -10,8 +10,8 @@
  *   list           datasets and engines (with why an engine is unavailable)
  *
  * Options (ann): --dataset a,b  --n N  --only a,b  --smoke  --queries N  --budget S  --threads N
- *   --sweep engine:param=v1,v2 (repeatable)  --dim D  --out DIR  --keep  --datasets-dir DIR
- *   --build-timeout S
+ *   --sweep engine:param=v1,v2 (repeatable)  --build-option engine:key=value (repeatable)
+ *   --dim D  --out DIR  --keep  --datasets-dir DIR  --build-timeout S
  * Default datasets: every folder of ../shared/datasets plus synthetic-100k (synthetic-1m only when
  * named). --smoke: fiori-docs-minilm-384 (or synthetic-2k when the shared datasets are absent), 100
  * queries, 1 s per point, two sweep points, results in bench/.cache/smoke-results unless --out.
@@ -30,6 +30,16 @@ import { runRecoveryBenchmark } from "./recovery-benchmark.js";
 import { writeReport } from "./report.js";
 
 const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Parses `engine:key=value` (a build option) into engine, key and value (a number when numeric). */
+export function parseBuildOption(text: string): { engine: string; key: string; value: number | string } {
+  const m = /^([^:]+):([^=]+)=(.+)$/.exec(text);
+  if (!m) throw new Error(`--build-option ${text}: expected engine:key=value`);
+  const names = selectEngines([m[1]!]);
+  if (names.length !== 1) throw new Error(`--build-option ${text}: "${m[1]}" must name exactly one engine (matches ${names.join(", ")})`);
+  const num = Number(m[3]);
+  return { engine: names[0]!, key: m[2]!, value: Number.isFinite(num) ? num : m[3]! };
+}
 
 /** Parses `engine:param=v1,v2` into settings for that engine. */
 export function parseSweep(text: string): { engine: string; settings: SearchSetting[] } {
@@ -66,6 +76,7 @@ async function main(): Promise<void> {
       budget: { type: "string" },
       threads: { type: "string" },
       sweep: { type: "string", multiple: true },
+      "build-option": { type: "string", multiple: true },
       dim: { type: "string" },
       out: { type: "string" },
       keep: { type: "boolean", default: false },
@@ -109,6 +120,11 @@ async function main(): Promise<void> {
         const { engine, settings } = parseSweep(s);
         sweeps[engine] = settings;
       }
+      const buildOptions: Record<string, Record<string, number | string>> = {};
+      for (const s of values["build-option"] ?? []) {
+        const { engine, key, value } = parseBuildOption(s);
+        (buildOptions[engine] ??= {})[key] = value;
+      }
       const budget = values.budget === undefined ? (smoke ? 1 : 30) : Number(values.budget);
       if (!(budget > 0)) throw new Error(`--budget ${values.budget}: expected seconds > 0`);
       await runAnnBenchmark({
@@ -128,6 +144,7 @@ async function main(): Promise<void> {
           sweepLimit: smoke ? 2 : 0,
         },
         sweeps,
+        buildOptions,
         smoke,
         outDir,
         keep: values.keep ?? false,

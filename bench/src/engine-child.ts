@@ -58,12 +58,12 @@ async function runBuild(job: Extract<ChildJob, { phase: "build" }>): Promise<Bui
   }
   collectGarbage();
   const t0 = performance.now();
-  const info = await engine.build({ dir: job.dir, spec, chunks, threads: job.threads });
+  const info = await engine.build({ dir: job.dir, spec, chunks, threads: job.threads, options: job.options });
   const seconds = (performance.now() - t0) / 1000;
   return {
     status: "ok",
     version: engine.version(),
-    kind: engine.kind,
+    kind: info.kind ?? engine.kind,
     params: info.params,
     buildThreads: info.buildThreads,
     buildSeconds: seconds,
@@ -88,7 +88,6 @@ async function runSearch(job: Extract<ChildJob, { phase: "search" }>): Promise<S
   const nq = Math.min(spec.queryCount, knobs.maxQueries);
   const queries = readFvecs(spec.queryFile, 0, nq);
   const query = (i: number): Float32Array => queries.data.subarray(i * spec.dim, (i + 1) * spec.dim);
-  const settings = job.settings ?? pickEvenly(engine.defaultSweep(spec), knobs.sweepLimit);
 
   collectGarbage();
   const mem0 = memorySnapshot();
@@ -114,6 +113,7 @@ async function runSearch(job: Extract<ChildJob, { phase: "search" }>): Promise<S
     notes: [],
   };
 
+  const settings = job.settings ?? pickEvenly(reader.sweep?.() ?? engine.defaultSweep(spec), knobs.sweepLimit);
   const judge = new RecallJudge({ ...spec, queryCount: nq });
   let pool: SearchPool | null = null;
   if (knobs.threads > 1) {

@@ -17,17 +17,23 @@ interface PlotRow {
   recall: number;
   qps: number;
   setting: string;
-  order: number;
+  /** On the engine's Pareto frontier (no other point of it has both higher recall and higher QPS). */
+  pareto: boolean;
 }
 
-/** Rows of the recall/QPS plot for one results file (engines that ran, single-thread QPS). */
+/**
+ * Rows of the recall/QPS plot for one results file (engines that ran, single-thread QPS). As in
+ * ann-benchmarks, each engine's line joins its Pareto-optimal points; the others are drawn faintly.
+ */
 export function plotRows(results: AnnResultsFile): PlotRow[] {
   const rows: PlotRow[] = [];
   for (const e of results.engines) {
     if (e.status !== "ok") continue;
-    e.points.forEach((p, i) => {
-      if (Number.isFinite(p.recall) && p.qps1 > 0) rows.push({ engine: e.engine, recall: p.recall, qps: p.qps1, setting: p.label, order: i });
-    });
+    const pts = e.points.filter((p) => Number.isFinite(p.recall) && p.qps1 > 0);
+    for (const p of pts) {
+      const dominated = pts.some((o) => o !== p && o.recall >= p.recall && o.qps1 >= p.qps1 && (o.recall > p.recall || o.qps1 > p.qps1));
+      rows.push({ engine: e.engine, recall: p.recall, qps: p.qps1, setting: p.label, pareto: !dominated });
+    }
   }
   return rows;
 }
@@ -56,13 +62,14 @@ export function plotSpec(results: AnnResultsFile): vegaLite.TopLevelSpec {
       y: { field: "qps", type: "quantitative", title: "queries/s, one thread (log scale)", scale: { type: "log" } },
       color: { field: "engine", type: "nominal", title: "engine", scale: { domain: engines, scheme: "tableau10" } },
       shape: { field: "engine", type: "nominal", title: "engine", scale: { domain: engines } },
-      order: { field: "order", type: "quantitative" },
+      order: { field: "recall", type: "quantitative" },
       tooltip: [{ field: "engine" }, { field: "setting" }, { field: "recall", format: ".4f" }, { field: "qps", format: ",.1f" }],
     },
     layer: [
-      { mark: { type: "line", point: { size: 50 }, strokeWidth: 2 } },
+      { mark: { type: "point", size: 30, filled: true, opacity: 0.35 } },
+      { transform: [{ filter: "datum.pareto" }], mark: { type: "line", point: { size: 50, filled: true }, strokeWidth: 2 } },
       // OmenDB drawn again on top, larger, so exact engines stacked at recall 1 do not hide it.
-      { transform: [{ filter: "datum.engine === 'omendb'" }], mark: { type: "point", size: 160, filled: true, stroke: "black", strokeWidth: 1 } },
+      { transform: [{ filter: "datum.engine === 'omendb' && datum.pareto" }], mark: { type: "point", size: 160, filled: true, stroke: "black", strokeWidth: 1 } },
     ],
   } as vegaLite.TopLevelSpec;
 }

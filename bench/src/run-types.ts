@@ -29,7 +29,7 @@ export interface SearchKnobs {
 
 /** A job for an engine child process. */
 export type ChildJob =
-  | { phase: "build"; engine: string; spec: DatasetSpec; dir: string; threads: number }
+  | { phase: "build"; engine: string; spec: DatasetSpec; dir: string; threads: number; options: Record<string, number | string> }
   | { phase: "search"; engine: string; spec: DatasetSpec; dir: string; settings: SearchSetting[] | null; knobs: SearchKnobs };
 
 /** Result of a build child. */

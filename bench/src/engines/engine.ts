@@ -27,6 +27,8 @@ export interface BuildContext {
   chunks: ChunkSource;
   /** Cores available to the build (engines that build in parallel may use them). */
   threads: number;
+  /** `--build-option engine:key=value` settings for this engine (each engine documents its keys). */
+  options: Record<string, number | string>;
 }
 
 /** What a build reports besides its timing (which the harness measures). */
@@ -35,6 +37,8 @@ export interface BuildInfo {
   params: Record<string, unknown>;
   /** Threads the build used. */
   buildThreads: number;
+  /** Index kind when it depends on the build (e.g. OmenDB: exact below its index threshold). */
+  kind?: string;
   notes?: string[];
 }
 
@@ -50,6 +54,8 @@ export interface EngineReader {
   configure(setting: SearchSetting): Promise<void>;
   /** The ids (base rows) of the k nearest neighbours of `query`, best first. */
   search(query: Float32Array, k: number): number[] | Promise<number[]>;
+  /** The sweep once the index is open, when it depends on what was built (else the engine's default). */
+  sweep?(): SearchSetting[];
   close(): Promise<void>;
 }
 
@@ -84,6 +90,22 @@ export function toArray(v: Float32Array): number[] {
   const out = new Array<number>(v.length);
   for (let i = 0; i < v.length; i++) out[i] = v[i]!;
   return out;
+}
+
+/** Reads a numeric build option, falling back to `fallback`; throws on a non-number. */
+export function numOption(options: Record<string, number | string>, name: string, fallback: number): number {
+  const v = options[name];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`build option ${name}=${v} is not a number`);
+  return n;
+}
+
+/** Throws when `options` holds a key the engine does not know. */
+export function checkOptions(engine: string, options: Record<string, number | string>, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new Error(`${engine}: unknown build option "${key}" (known: ${known.join(", ") || "none"})`);
+  }
 }
 
 /** Reads a numeric sweep parameter, falling back to `fallback`. */

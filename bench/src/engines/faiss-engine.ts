@@ -5,12 +5,13 @@
  *   to set efSearch or any ParameterSpace from JS, so this engine has a single sweep point.
  * - "faiss-flat": Flat, exact search (BLAS / SIMD scan).
  * Cosine is served as inner product over vectors normalised here (faiss has no cosine metric). Search
- * processes run with OMP_NUM_THREADS=1. The binding takes `number[]` only.
+ * processes run with OMP_NUM_THREADS=1. The binding takes `number[]` only. Build option: factory (an
+ * index_factory string, e.g. "HNSW16" or "IVF316,Flat").
  */
 import path from "node:path";
 import type { DatasetSpec } from "../datasets.js";
 import { normalizeInPlace } from "../distance.js";
-import { EXACT_SWEEP, toArray, type BuildContext, type BuildInfo, type Engine, type EngineReader } from "./engine.js";
+import { checkOptions, EXACT_SWEEP, toArray, type BuildContext, type BuildInfo, type Engine, type EngineReader } from "./engine.js";
 import { PEERS_DIR, peerVersion, tryPeer } from "./peer-modules.js";
 
 interface FIndex {
@@ -40,7 +41,9 @@ function makeFaissEngine(name: string, kind: string, factory: string): Engine {
     unsupported: () => null,
     defaultSweep: () => (factory === "Flat" ? EXACT_SWEEP : [{ label: "efSearch=16 (fixed)", params: {} }]),
     async build(ctx: BuildContext): Promise<BuildInfo> {
-      const index = lib!.Index.fromFactory(ctx.spec.dim, factory, metricOf(ctx.spec));
+      checkOptions(name, ctx.options, ["factory"]);
+      const description = String(ctx.options["factory"] ?? factory);
+      const index = lib!.Index.fromFactory(ctx.spec.dim, description, metricOf(ctx.spec));
       const dim = ctx.spec.dim;
       for (const { vectors } of ctx.chunks()) {
         // Add in slices of ~1M numbers: the binding copies a JS array.
@@ -54,7 +57,7 @@ function makeFaissEngine(name: string, kind: string, factory: string): Engine {
       }
       index.write(path.join(ctx.dir, "index.faiss"));
       return {
-        params: factory === "Flat" ? { factory } : { factory, efConstruction: 40, efSearch: 16, note: "efSearch cannot be set from faiss-node" },
+        params: description === "Flat" ? { factory: description } : { factory: description, note: "faiss defaults (HNSW: efConstruction 40, efSearch 16); faiss-node cannot set search parameters" },
         buildThreads: ctx.threads,
       };
     },

@@ -3,12 +3,14 @@
  * written as Arrow record batches, in two configurations:
  * - "lancedb": no vector index, so every query is a flat (exact) scan on Lance's own thread pool.
  * - "lancedb-ivfpq": an IVF_PQ index (partitions ≈ √n, dim/16 sub-vectors when 16 divides dim, else
- *   Lance's default), swept over nprobes with refineFactor 4 (re-ranking 4·k candidates with full
- *   vectors; without it IVF_PQ stays below 0.9 recall at 1536-d). Needs at least 5,000 rows to train.
+ *   dim/8, dim/4 or dim/2), swept over nprobes × refineFactor 4, 16, 64 (re-ranking refineFactor·k
+ *   candidates with full vectors: PQ distances alone cannot order near neighbours at 1536-d, and with
+ *   refineFactor 4 recall stalls near 0.7 on the synthetic set). Needs at least 5,000 rows to train.
  * Lance runs each query on its own thread pool, so "1 thread" QPS means one query in flight at a time.
+ * Build options (lancedb-ivfpq): numPartitions, numSubVectors.
  */
 import type { DatasetSpec } from "../datasets.js";
-import { EXACT_SWEEP, numParam, type BuildContext, type BuildInfo, type Engine, type EngineReader, type SearchSetting } from "./engine.js";
+import { checkOptions, EXACT_SWEEP, numOption, numParam, type BuildContext, type BuildInfo, type Engine, type EngineReader, type SearchSetting } from "./engine.js";
 import { peerVersion, tryPeer } from "./peer-modules.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Arrow's and Lance's generics are not worth mirroring here */
@@ -40,7 +42,7 @@ interface LanceModule {
 
 const TABLE = "vectors";
 const MIN_ROWS_IVFPQ = 5000;
-const REFINE = 4;
+const REFINES = [4, 16, 64];
 
 function makeLanceEngine(withIndex: boolean): Engine {
   let lib: LanceModule | undefined;
@@ -57,6 +59,15 @@ function makeLanceEngine(withIndex: boolean): Engine {
     const idData = arrow.makeData({ type: new arrow.Int32(), length: rows, data: ids });
     const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: rows, nullCount: 0, children: [idData, vectors] });
     return new arrow.Table([new arrow.RecordBatch(schema, struct)]);
+  }
+
+  /**
+   * PQ sub-vectors: dim/16 (the 96 of PEERS.md at 1536-d) when 16 divides dim, else the finest of
+   * dim/8, dim/4, dim/2. Lance's own default at dim 100 left recall near 0.2 on glove-100.
+   */
+  function subVectors(dim: number): number {
+    for (const width of [16, 8, 4, 2]) if (dim % width === 0) return dim / width;
+    return dim;
   }
 
   function partitions(n: number): number {
@@ -80,9 +91,14 @@ function makeLanceEngine(withIndex: boolean): Engine {
     },
     defaultSweep(): SearchSetting[] {
       if (!withIndex) return EXACT_SWEEP;
-      return [1, 2, 4, 8, 16, 32, 64].map((n) => ({ label: `nprobes=${n},refine=${REFINE}`, params: { nprobes: n, refineFactor: REFINE } }));
+      const out: SearchSetting[] = [];
+      for (const refine of REFINES) {
+        for (const n of [2, 4, 8, 16, 32, 64]) out.push({ label: `nprobes=${n},refine=${refine}`, params: { nprobes: n, refineFactor: refine } });
+      }
+      return out;
     },
     async build(ctx: BuildContext): Promise<BuildInfo> {
+      checkOptions(withIndex ? "lancedb-ivfpq" : "lancedb-flat", ctx.options, withIndex ? ["numPartitions", "numSubVectors"] : []);
       const db = await lib!.connect(ctx.dir);
       let table: LanceTable | undefined;
       for (const { start, vectors } of ctx.chunks()) {
@@ -92,10 +108,13 @@ function makeLanceEngine(withIndex: boolean): Engine {
       }
       const params: Record<string, unknown> = { distanceType: distanceType(ctx.spec) };
       if (withIndex) {
-        const opts: Record<string, unknown> = { numPartitions: partitions(ctx.spec.count), distanceType: distanceType(ctx.spec) };
-        if (ctx.spec.dim % 16 === 0) opts["numSubVectors"] = ctx.spec.dim / 16;
+        const opts: Record<string, unknown> = {
+          numPartitions: numOption(ctx.options, "numPartitions", partitions(ctx.spec.count)),
+          numSubVectors: numOption(ctx.options, "numSubVectors", subVectors(ctx.spec.dim)),
+          distanceType: distanceType(ctx.spec),
+        };
         await table!.createIndex("vector", { config: lib!.Index.ivfPq(opts) });
-        Object.assign(params, { index: "IVF_PQ", ...opts, numSubVectors: opts["numSubVectors"] ?? "lance default" });
+        Object.assign(params, { index: "IVF_PQ", ...opts });
       }
       table!.close();
       db.close();

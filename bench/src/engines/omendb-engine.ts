@@ -1,21 +1,30 @@
 /**
  * OmenDB (@omendb/core from this repository), through its public API only: one collection, records
  * `{ id: String(row), vector }` upserted in batches of 1,000 with the default durability ("fsync"),
- * then `close()` (which checkpoints) — all inside the timed build.
+ * then `collection.buildIndex()` (finishes the DiskANN index the collection builds in the background
+ * once it passes its threshold) and `close()` (checkpoint) — all inside the timed build.
  *
- * Its sweep is pluggable: the default is the single point "exact" (search options `{ k }`) until the
- * core's graph index lands; `--sweep omendb:<option>=v1,v2` passes `<option>: v` in the search options
- * of each point. One process at a time may open a data folder (a LOCK file), so the extra all-cores
- * reader processes each open a copy of the folder, removed when the reader closes.
+ * Collections below the core's index threshold (10,000 records at 1536-d, more at lower dimensions)
+ * are searched exactly: one sweep point. Above it the sweep is `efSearch`, passed per query; a
+ * `--sweep omendb:<option>=v1,v2` replaces it. Build options (`--build-option omendb:key=value`) go to
+ * `createCollection(..., { index: { key: value } })`: threshold, maxDegree, buildListSize, alpha,
+ * efSearch, pqSubspaces.
+ *
+ * One process at a time may open a data folder (a LOCK file), so the extra all-cores reader processes
+ * each open a copy of the folder, removed when the reader closes.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { OmenDB, type Collection } from "@omendb/core";
 import type { DatasetSpec } from "../datasets.js";
-import { EXACT_SWEEP, type BuildContext, type BuildInfo, type Engine, type EngineReader, type SearchSetting } from "./engine.js";
+import { checkOptions, EXACT_SWEEP, sweepOf, type BuildContext, type BuildInfo, type Engine, type EngineReader, type SearchSetting } from "./engine.js";
 
 const COLLECTION = "bench";
 const BATCH = 1000;
+const INDEX_OPTIONS = ["threshold", "maxDegree", "buildListSize", "alpha", "efSearch", "pqSubspaces"] as const;
+const EF_SWEEP = [10, 16, 24, 32, 48, 64, 100, 150, 200, 300, 400];
+const INDEX_KIND = "DiskANN (Vamana over PQ, re-ranked)";
+const EXACT_KIND = "exact (WASM SIMD scan)";
 
 function coreVersion(): string {
   try {
@@ -30,7 +39,7 @@ function coreVersion(): string {
 export function createOmenDBEngine(): Engine {
   return {
     name: "omendb",
-    kind: "exact (WASM SIMD scan)",
+    kind: EXACT_KIND,
     async load() {
       return typeof OmenDB?.open === "function" ? null : "@omendb/core does not export OmenDB.open";
     },
@@ -38,8 +47,10 @@ export function createOmenDBEngine(): Engine {
     unsupported: () => null,
     defaultSweep: () => EXACT_SWEEP,
     async build(ctx: BuildContext): Promise<BuildInfo> {
+      checkOptions("omendb", ctx.options, INDEX_OPTIONS);
+      const index = Object.keys(ctx.options).length > 0 ? { index: { ...ctx.options } as Record<string, number> } : {};
       const db = await OmenDB.open(ctx.dir);
-      const collection = await db.createCollection(COLLECTION, { dimension: ctx.spec.dim, metric: ctx.spec.metric });
+      const collection = await db.createCollection(COLLECTION, { dimension: ctx.spec.dim, metric: ctx.spec.metric, ...index });
       const dim = ctx.spec.dim;
       for (const { start, vectors } of ctx.chunks()) {
         for (let r = 0; r < vectors.count; r += BATCH) {
@@ -51,8 +62,14 @@ export function createOmenDBEngine(): Engine {
           await collection.upsert(records);
         }
       }
+      await collection.buildIndex();
+      const status = collection.indexStatus();
       await db.close();
-      return { params: { durability: "fsync", batch: BATCH, metric: ctx.spec.metric }, buildThreads: 1 };
+      return {
+        params: { durability: "fsync", batch: BATCH, metric: ctx.spec.metric, index: ctx.options, status },
+        buildThreads: 1,
+        kind: status.mode === "index" ? INDEX_KIND : EXACT_KIND,
+      };
     },
     async open(dir: string, spec: DatasetSpec, opts): Promise<EngineReader> {
       let folder = dir;
@@ -74,6 +91,7 @@ export function createOmenDBEngine(): Engine {
           const hits = await collection.search(q, { ...extra, k });
           return hits.map((h) => Number(h.id));
         },
+        sweep: () => (collection.indexStatus().mode === "index" ? sweepOf("efSearch", EF_SWEEP) : EXACT_SWEEP),
         async close() {
           await db.close();
           if (folder !== dir) fs.rmSync(folder, { recursive: true, force: true });

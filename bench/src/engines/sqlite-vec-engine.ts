@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import type { DatasetSpec } from "../datasets.js";
-import { EXACT_SWEEP, type BuildContext, type BuildInfo, type Engine, type EngineReader } from "./engine.js";
+import { checkOptions, EXACT_SWEEP, type BuildContext, type BuildInfo, type Engine, type EngineReader } from "./engine.js";
 import { peerVersion, tryPeer } from "./peer-modules.js";
 
 interface Statement {
@@ -44,6 +44,7 @@ export function createSqliteVecEngine(): Engine {
     unsupported: (spec: DatasetSpec) => (spec.metric === "ip" ? "sqlite-vec has no inner-product metric" : null),
     defaultSweep: () => EXACT_SWEEP,
     async build(ctx: BuildContext): Promise<BuildInfo> {
+      checkOptions("sqlite-vec", ctx.options, []);
       const db = new Db!(path.join(ctx.dir, "vectors.db"));
       vec!.load(db);
       db.pragma("journal_mode = WAL");

@@ -2,11 +2,12 @@
  * usearch 2.25.3 (N-API, prebuilt SIMD kernels): HNSW with connectivity 16, expansion_add 128, f32
  * storage, built with its own thread pool (threads = 0: all cores). The search expansion is fixed
  * when an Index is constructed, so each sweep point constructs a new Index and `load()`s the saved
- * file (not timed). Searches pass threads = 1.
+ * file (not timed; connectivity is read from the file). Searches pass threads = 1. Build options:
+ * connectivity, expansion_add.
  */
 import path from "node:path";
 import type { DatasetSpec } from "../datasets.js";
-import { numParam, sweepOf, type BuildContext, type BuildInfo, type Engine, type EngineReader } from "./engine.js";
+import { checkOptions, numOption, numParam, sweepOf, type BuildContext, type BuildInfo, type Engine, type EngineReader } from "./engine.js";
 import { peerVersion, tryPeer } from "./peer-modules.js";
 
 interface UIndex {
@@ -35,13 +36,13 @@ const EXPANSION_ADD = 128;
 export function createUsearchEngine(): Engine {
   let lib: UModule | undefined;
   const metric = (spec: DatasetSpec): string => (spec.metric === "cosine" ? "cos" : spec.metric === "l2" ? "l2sq" : "ip");
-  const make = (spec: DatasetSpec, ef: number): UIndex =>
+  const make = (spec: DatasetSpec, ef: number, connectivity = CONNECTIVITY, expansionAdd = EXPANSION_ADD): UIndex =>
     new lib!.Index({
       dimensions: spec.dim,
       metric: metric(spec),
       quantization: "f32",
-      connectivity: CONNECTIVITY,
-      expansion_add: EXPANSION_ADD,
+      connectivity,
+      expansion_add: expansionAdd,
       expansion_search: ef,
       multi: false,
     });
@@ -57,7 +58,10 @@ export function createUsearchEngine(): Engine {
     unsupported: () => null,
     defaultSweep: () => sweepOf("ef", [10, 16, 24, 32, 48, 64, 96, 128, 256, 512]),
     async build(ctx: BuildContext): Promise<BuildInfo> {
-      const index = make(ctx.spec, 64);
+      checkOptions("usearch", ctx.options, ["connectivity", "expansion_add"]);
+      const connectivity = numOption(ctx.options, "connectivity", CONNECTIVITY);
+      const expansionAdd = numOption(ctx.options, "expansion_add", EXPANSION_ADD);
+      const index = make(ctx.spec, 64, connectivity, expansionAdd);
       for (const { start, vectors } of ctx.chunks()) {
         const keys = new BigUint64Array(vectors.count);
         for (let r = 0; r < vectors.count; r++) keys[r] = BigInt(start + r);
@@ -65,7 +69,7 @@ export function createUsearchEngine(): Engine {
       }
       index.save(path.join(ctx.dir, "index.usearch"));
       return {
-        params: { connectivity: CONNECTIVITY, expansion_add: EXPANSION_ADD, metric: metric(ctx.spec), quantization: "f32" },
+        params: { connectivity, expansion_add: expansionAdd, metric: metric(ctx.spec), quantization: "f32" },
         buildThreads: ctx.threads,
       };
     },

@@ -5,7 +5,7 @@
  * 1536-d vector, topping out near 10–15k vectors).
  */
 import type { DatasetSpec } from "../datasets.js";
-import { EXACT_SWEEP, toArray, type BuildContext, type BuildInfo, type Engine, type EngineReader } from "./engine.js";
+import { checkOptions, EXACT_SWEEP, toArray, type BuildContext, type BuildInfo, type Engine, type EngineReader } from "./engine.js";
 import { peerVersion, tryPeer } from "./peer-modules.js";
 
 interface LocalIndex {
@@ -43,6 +43,7 @@ export function createVectraEngine(): Engine {
     },
     defaultSweep: () => EXACT_SWEEP,
     async build(ctx: BuildContext): Promise<BuildInfo> {
+      checkOptions("vectra", ctx.options, []);
       const index = new lib!.LocalIndex(ctx.dir);
       await index.createIndex({ version: 1, deleteIfExists: true });
       await index.beginUpdate();
