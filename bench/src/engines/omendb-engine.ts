@@ -1,8 +1,9 @@
 /**
  * OmenDB (@omendb/core from this repository), through its public API only: one collection, records
  * `{ id: String(row), vector }` upserted in batches of 1,000 with the default durability ("fsync"),
- * then `collection.buildIndex()` (finishes the DiskANN index the collection builds in the background
- * once it passes its threshold) and `close()` (checkpoint) — all inside the timed build.
+ * then, when the collection is past its index threshold, `collection.buildIndex()` (finishes the
+ * DiskANN index it would otherwise build in the background) and `close()` (checkpoint) — all inside
+ * the timed build.
  *
  * Collections below the core's index threshold (10,000 records at 1536-d, more at lower dimensions)
  * are searched exactly: one sweep point. Above it the sweep is `efSearch`, passed per query; a
@@ -25,6 +26,15 @@ const INDEX_OPTIONS = ["threshold", "maxDegree", "buildListSize", "alpha", "efSe
 const EF_SWEEP = [10, 16, 24, 32, 48, 64, 100, 150, 200, 300, 400];
 const INDEX_KIND = "DiskANN (Vamana over PQ, re-ranked)";
 const EXACT_KIND = "exact (WASM SIMD scan)";
+
+/**
+ * The record count at which a collection builds its index, as documented in packages/core/README.md:
+ * `index.threshold`, default max(10,000, records whose vectors total 32 MiB).
+ */
+export function indexThreshold(dim: number, options: Record<string, number | string>): number {
+  if (options["threshold"] !== undefined) return Number(options["threshold"]);
+  return Math.max(10_000, Math.ceil((32 * 2 ** 20) / (dim * 4)));
+}
 
 function coreVersion(): string {
   try {
@@ -62,11 +72,14 @@ export function createOmenDBEngine(): Engine {
           await collection.upsert(records);
         }
       }
-      await collection.buildIndex();
+      // buildIndex() would build an index at any size; call it only where the collection would build
+      // one by itself, so small collections stay exact as they do for users.
+      const threshold = indexThreshold(ctx.spec.dim, ctx.options);
+      if (ctx.spec.count >= threshold) await collection.buildIndex();
       const status = collection.indexStatus();
       await db.close();
       return {
-        params: { durability: "fsync", batch: BATCH, metric: ctx.spec.metric, index: ctx.options, status },
+        params: { durability: "fsync", batch: BATCH, metric: ctx.spec.metric, index: ctx.options, threshold, status },
         buildThreads: 1,
         kind: status.mode === "index" ? INDEX_KIND : EXACT_KIND,
       };
