@@ -6,21 +6,27 @@
  * INVARIANT: `distances[0..size)` is non-decreasing; a slot appears at most once.
  */
 export class CandidateList {
-  readonly slots: Uint32Array;
-  readonly distances: Float32Array;
-  readonly expanded: Uint8Array;
+  slots: Uint32Array;
+  distances: Float32Array;
+  expanded: Uint8Array;
   size = 0;
   /** Every index below this is expanded. */
   private cursor = 0;
 
-  constructor(readonly capacity: number) {
+  constructor(public capacity: number) {
     this.slots = new Uint32Array(capacity + 1);
     this.distances = new Float32Array(capacity + 1);
     this.expanded = new Uint8Array(capacity + 1);
   }
 
-  /** Empties the list, keeping its capacity. */
-  reset(): void {
+  /** Empties the list and sets its capacity, reusing the arrays when they are large enough. */
+  reset(capacity = this.capacity): void {
+    if (capacity + 1 > this.slots.length) {
+      this.slots = new Uint32Array(capacity + 1);
+      this.distances = new Float32Array(capacity + 1);
+      this.expanded = new Uint8Array(capacity + 1);
+    }
+    this.capacity = capacity;
     this.size = 0;
     this.cursor = 0;
   }

@@ -51,6 +51,18 @@ export class VamanaGraph {
   private stamp = 0;
   private scratchSlots: Uint32Array;
   private scratchDistances: Float32Array;
+  /** Reused by every search (searches never overlap: the graph is used from one thread). */
+  private readonly list = new CandidateList(128);
+  /** Scratch of {@link setPruned}, grown on demand. */
+  private prune = {
+    slots: new Uint32Array(256),
+    dists: new Float32Array(256),
+    order: new Uint32Array(256),
+    alive: new Uint8Array(256),
+    targets: new Uint32Array(256),
+    index: new Uint32Array(256),
+    out: new Float32Array(256),
+  };
 
   constructor(readonly params: VamanaParams, capacity = 1024) {
     this.adjacency = new Uint32Array(capacity * params.maxDegree);
@@ -106,7 +118,8 @@ export class VamanaGraph {
   ): SearchHits {
     if (this.entry < 0 || k === 0) return { slots: new Uint32Array(0), distances: new Float32Array(0) };
     const L = Math.max(listSize, k);
-    const list = new CandidateList(L);
+    const list = this.list;
+    list.reset(L);
     const stampOf = this.nextStamp();
     const R = this.params.maxDegree;
     const ids = this.scratchSlots;
@@ -237,7 +250,7 @@ export class VamanaGraph {
       const slots = Uint32Array.from(candidates);
       const d = new Float32Array(slots.length);
       if (slots.length > 0) fromSlot(p, slots, slots.length, d);
-      this.setPruned(p, Array.from(slots), Array.from(d), fromSlot, this.params.alpha);
+      this.setPruned(p, slots, d, fromSlot, this.params.alpha);
     }
     for (const s of removed) {
       this.present[s] = 0;
@@ -291,7 +304,7 @@ export class VamanaGraph {
       const candidates = Uint32Array.from([...this.neighbors(nb), slot]);
       const d = new Float32Array(candidates.length);
       fromSlot(nb, candidates, candidates.length, d);
-      this.setPruned(nb, Array.from(candidates), Array.from(d), fromSlot, alpha);
+      this.setPruned(nb, candidates, d, fromSlot, alpha);
     }
   }
 
@@ -299,44 +312,60 @@ export class VamanaGraph {
    * RobustPrune (DiskANN Algorithm 2): from candidates sorted by distance to `p`, keep the closest,
    * drop every candidate it "covers" (α·d(kept, c) ≤ d(p, c)), repeat until R are kept.
    */
-  private setPruned(p: number, slots: number[], dists: number[], fromSlot: DistanceFromSlot, alpha: number): void {
+  private setPruned(p: number, slots: ArrayLike<number>, dists: ArrayLike<number>, fromSlot: DistanceFromSlot, alpha: number): void {
     const R = this.params.maxDegree;
-    const order = slots.map((_, i) => i).filter((i) => slots[i] !== p && this.deleted[slots[i]!] !== 1);
-    order.sort((a, b) => dists[a]! - dists[b]! || slots[a]! - slots[b]!);
-    const cand: number[] = [];
-    const candD: number[] = [];
-    const seen = new Set<number>();
-    for (const i of order) {
-      if (seen.has(slots[i]!)) continue;
-      seen.add(slots[i]!);
-      cand.push(slots[i]!);
-      candD.push(dists[i]!);
+    if (this.prune.slots.length < slots.length) {
+      const n = slots.length * 2;
+      this.prune = {
+        slots: new Uint32Array(n),
+        dists: new Float32Array(n),
+        order: new Uint32Array(n),
+        alive: new Uint8Array(n),
+        targets: new Uint32Array(n),
+        index: new Uint32Array(n),
+        out: new Float32Array(n),
+      };
     }
-    const alive = new Uint8Array(cand.length).fill(1);
+    const { slots: cand, dists: candD, order, alive, targets, index, out } = this.prune;
+    // Unique, live candidates other than p (the visited stamps double as a "seen" set here).
+    const seen = this.nextStamp();
+    this.visitedStamp[p] = seen;
+    let n = 0;
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]!;
+      if (this.visitedStamp[s] === seen || this.deleted[s] === 1) continue;
+      this.visitedStamp[s] = seen;
+      cand[n] = s;
+      candD[n] = dists[i]!;
+      order[n] = n;
+      n++;
+    }
+    const sorted = order.subarray(0, n).sort((a, b) => candD[a]! - candD[b]! || cand[a]! - cand[b]!);
+    alive.fill(1, 0, n);
     const base = p * R;
     let degree = 0;
-    const targets = new Uint32Array(cand.length);
-    const out = new Float32Array(cand.length);
-    for (let i = 0; i < cand.length && degree < R; i++) {
-      if (alive[i] === 0) continue;
-      const kept = cand[i]!;
+    for (let i = 0; i < n && degree < R; i++) {
+      const ci = sorted[i]!;
+      if (alive[ci] === 0) continue;
+      const kept = cand[ci]!;
       this.adjacency[base + degree++] = kept;
       let count = 0;
-      const index: number[] = [];
-      for (let j = i + 1; j < cand.length; j++) {
-        if (alive[j] === 0) continue;
-        targets[count++] = cand[j]!;
-        index.push(j);
+      for (let j = i + 1; j < n; j++) {
+        const cj = sorted[j]!;
+        if (alive[cj] === 0) continue;
+        targets[count] = cand[cj]!;
+        index[count++] = cj;
       }
       if (count === 0) break;
       fromSlot(kept, targets, count, out);
       for (let t = 0; t < count; t++) {
-        const j = index[t]!;
-        if (alpha * out[t]! <= candD[j]!) alive[j] = 0;
+        const cj = index[t]!;
+        if (alpha * out[t]! <= candD[cj]!) alive[cj] = 0;
       }
     }
     this.degrees[p] = degree;
   }
+
 
   private nextStamp(): number {
     this.stamp = (this.stamp + 1) >>> 0;
