@@ -427,3 +427,13 @@ describe("importOptional", () => {
     expect(typeof mod.default).toBe("function");
   });
 });
+
+describe("OpenAIEmbedder inspection", () => {
+  it("does not show the API key when logged", async () => {
+    const { inspect } = await import("node:util");
+    const e = new OpenAIEmbedder({ apiKey: "sk-secret-value-for-test", baseURL: server.baseURL, maxRetries: 0 });
+    await e.embedQuery("x").catch(() => undefined); // loads the SDK client (401 from the fake server)
+    expect(inspect(e, { depth: 8, showHidden: true })).not.toContain("sk-secret-value-for-test");
+    expect(JSON.stringify(e)).not.toContain("sk-secret-value-for-test");
+  });
+});

@@ -136,7 +136,8 @@ export class OpenAIEmbedder implements Embedder {
   /** The model name. */
   readonly model: string;
 
-  private readonly apiKey: string;
+  /** A #private field: kept out of `console.log` / `util.inspect` output. */
+  readonly #apiKey: string;
   private readonly settings: {
     baseURL: string | undefined;
     organization: string | undefined;
@@ -151,7 +152,7 @@ export class OpenAIEmbedder implements Embedder {
     concurrency: number;
     onRetry: ((event: EmbeddingRetryEvent) => void) | undefined;
   };
-  private sdk: Promise<{ client: EmbeddingsClient; module: OpenAIModule }> | undefined;
+  #sdk: Promise<{ client: EmbeddingsClient; module: OpenAIModule }> | undefined;
 
   /**
    * Checks the options; no request is made and the SDK is not loaded until the first embedding call.
@@ -188,7 +189,7 @@ export class OpenAIEmbedder implements Embedder {
     }
     this.model = model;
     this.dimension = dimension;
-    this.apiKey = apiKey;
+    this.#apiKey = apiKey;
     this.settings = {
       baseURL: options.baseURL,
       organization: options.organization,
@@ -247,10 +248,10 @@ export class OpenAIEmbedder implements Embedder {
   }
 
   private loadSdk(): Promise<{ client: EmbeddingsClient; module: OpenAIModule }> {
-    this.sdk ??= importOptional<OpenAIModule>("openai", "OpenAIEmbedder", ["openai"]).then(
+    this.#sdk ??= importOptional<OpenAIModule>("openai", "OpenAIEmbedder", ["openai"]).then(
       (module) => {
         const client = new module.default({
-          apiKey: this.apiKey,
+          apiKey: this.#apiKey,
           ...(this.settings.baseURL === undefined ? {} : { baseURL: this.settings.baseURL }),
           ...(this.settings.organization === undefined ? {} : { organization: this.settings.organization }),
           ...(this.settings.project === undefined ? {} : { project: this.settings.project }),
@@ -260,11 +261,11 @@ export class OpenAIEmbedder implements Embedder {
         return { client, module };
       },
       (error: unknown) => {
-        this.sdk = undefined; // a later call may find the package installed
+        this.#sdk = undefined; // a later call may find the package installed
         throw error;
       },
     );
-    return this.sdk;
+    return this.#sdk;
   }
 
   /** One batch: sends it, retrying retryable failures, and decodes the answer. */
