@@ -4,7 +4,7 @@
  */
 export { OmenDB } from "./collection/database.js";
 export { Collection } from "./collection/collection.js";
-export type { MatchOptions, RecordPredicate, RecordView } from "./collection/collection.js";
+export type { MatchOptions, RecordPredicate, RecordView, SearchPlan } from "./collection/collection.js";
 
 export type {
   CollectionInfo,
@@ -35,3 +35,11 @@ export {
   ValidationError,
   isOmenDBError,
 } from "./errors.js";
+
+export type { Embedder } from "./embedding/embedder.js";
+export { OpenAIEmbedder } from "./embedding/openai-embedder.js";
+export type { EmbeddingRetryEvent, OpenAIEmbedderOptions } from "./embedding/openai-embedder.js";
+export { OfflineEmbedder } from "./embedding/offline-embedder.js";
+export type { OfflineEmbedderOptions } from "./embedding/offline-embedder.js";
+export { EmbeddingRequestError, MissingDependencyError } from "./embedding/embedding-errors.js";
+export type { EmbeddingRequestFacts } from "./embedding/embedding-errors.js";

@@ -11,6 +11,7 @@ import type { SqliteStore } from "../metadata/sqlite-store.js";
 import { VectorFile } from "../storage/vector-file.js";
 import type { Metadata, Metric } from "../types.js";
 import { VectorArena } from "../vector/vector-arena.js";
+import { FilterIndex } from "../filter/filter-index.js";
 import { CollectionIndex, type IndexSettings } from "./collection-index.js";
 import { RecordTable } from "./record-table.js";
 import type { ValidRecord } from "./validate-records.js";
@@ -18,6 +19,8 @@ import type { ValidRecord } from "./validate-records.js";
 /** The storage of one collection. */
 export class CollectionStore {
   readonly table = new RecordTable();
+  /** Postings and sorted columns over metadata: turns any filter into its matching slots. */
+  readonly filters = new FilterIndex();
   readonly arena: VectorArena;
   readonly index: CollectionIndex;
 
@@ -54,9 +57,12 @@ export class CollectionStore {
     try {
       store.index.load();
       for (const row of sqlite.loadRecords(key)) {
-        store.table.load(row.slot, row.id, row.seq, row.metadata === null ? undefined : (JSON.parse(row.metadata) as Metadata));
+        const metadata = row.metadata === null ? undefined : (JSON.parse(row.metadata) as Metadata);
+        store.table.load(row.slot, row.id, row.seq, metadata);
+        store.filters.set(row.slot, metadata);
       }
       store.table.finishLoad();
+      store.filters.compact();
     } catch (err) {
       store.close();
       throw err;
@@ -108,7 +114,9 @@ export class CollectionStore {
       const slot = slots[i]!;
       this.vectors.write(slot, r.vector);
       this.arena.set(slot, r.vector);
-      table.set(slot, r.id, seqs[i]!, r.metadata === null ? undefined : (JSON.parse(r.metadata) as Metadata));
+      const metadata = r.metadata === null ? undefined : (JSON.parse(r.metadata) as Metadata);
+      table.set(slot, r.id, seqs[i]!, metadata);
+      this.filters.set(slot, metadata);
     }
     this.index.noteUpsert(slots);
     return fresh.length;
@@ -124,6 +132,7 @@ export class CollectionStore {
       const slot = this.table.remove(id);
       if (slot === undefined) continue;
       this.arena.remove(slot);
+      this.filters.remove(slot);
       slots.push(slot);
     }
     this.index.noteDelete(slots);

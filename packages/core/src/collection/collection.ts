@@ -4,7 +4,7 @@
  */
 import { AlreadyExistsError, ClosedError, ErrorCode, ValidationError } from "../errors.js";
 import type { FilterNode, Where } from "../filter/filter-ast.js";
-import { compileFilter } from "../filter/evaluate-filter.js";
+import type { FilterMatch } from "../filter/filter-index.js";
 import { parseFilter } from "../filter/parse-filter.js";
 import type {
   CollectionInfo,
@@ -22,6 +22,19 @@ import { normalize, scoreFor } from "../vector/distance.js";
 import type { CollectionStore } from "./collection-store.js";
 import { describe, validateIds, validateRecords, validateVector, type ValidRecord } from "./validate-records.js";
 import { OP_DELETE, OP_UPSERT, encodeDelete, encodeUpsert } from "./write-ops.js";
+
+/** How one search was answered; see {@link Collection.explain}. */
+export interface SearchPlan {
+  plan: "exact" | "exact-filtered" | "index" | "index-filtered" | "exact-fallback" | "filter-empty";
+  /** Records that passed the filter (all records without one). */
+  matched: number;
+  /** Final candidate list size of the index search. */
+  efSearch?: number;
+  /** Times the candidate list was widened because the filter starved it. */
+  widenings?: number;
+  /** Records not yet in the index that were scanned exactly. */
+  tail?: number;
+}
 
 /** What a record predicate sees. */
 export interface RecordView {
@@ -50,6 +63,7 @@ export interface CollectionHost {
 /** A collection of records. Obtain one from `OmenDB.createCollection` / `getCollection`. */
 export class Collection {
   private closedBecause: string | undefined;
+  private lastPlan: SearchPlan = { plan: "exact", matched: 0 };
   private readonly pendingIds = new Map<string, number>();
   private pendingWrites = 0;
   private idleWaiters: (() => void)[] = [];
@@ -187,6 +201,10 @@ export class Collection {
     this.assertOpen();
     if (options === undefined || (options.filter === undefined && options.predicate === undefined)) return this.store.table.size;
     checkOptionsObject(this.name, options, "count options");
+    if (options.predicate === undefined) {
+      const node = parseFilter(options.filter);
+      return node.kind === "all" ? this.store.table.size : this.store.filters.evaluate(node).count;
+    }
     return this.matchingSlots(options).length;
   }
 
@@ -205,11 +223,12 @@ export class Collection {
     const predicate = readPredicate(this.name, options.predicate);
     const node = options.filter === undefined ? undefined : parseFilter(options.filter);
     if (k === 0 || this.store.table.size === 0) return [];
-    let candidates: Uint32Array | undefined;
-    if (node !== undefined) {
-      if (node.kind !== "all") {
-        candidates = Uint32Array.from(this.filterSlots(node));
-        if (candidates.length === 0) return [];
+    let candidates: FilterMatch | undefined;
+    if (node !== undefined && node.kind !== "all") {
+      candidates = this.store.filters.evaluate(node);
+      if (candidates.count === 0) {
+        this.lastPlan = { plan: "filter-empty", matched: 0 };
+        return [];
       }
     }
     const efSearch = readPositive(this.name, options.efSearch, "efSearch");
@@ -220,7 +239,7 @@ export class Collection {
       return out;
     }
     // A predicate can only be tested on materialised records: widen until k pass or none are left.
-    const available = candidates?.length ?? this.store.table.size;
+    const available = candidates?.count ?? this.store.table.size;
     for (let fetch = Math.min(available, Math.max(4 * k, 64)); ; fetch = Math.min(available, fetch * 4)) {
       const hits = this.nearest(query, fetch, candidates, efSearch);
       out.length = 0;
@@ -243,6 +262,18 @@ export class Collection {
     await this.idle();
     this.assertOpen();
     this.store.index.buildAll(options.onProgress);
+  }
+
+  /**
+   * Runs a search and reports how it was answered: which plan ran (`exact`, `exact-filtered`,
+   * `index`, `index-filtered`, `exact-fallback`, `filter-empty`), how many records matched the
+   * filter, the final candidate list size and how often it was widened, and how many not-yet-indexed
+   * records were scanned exactly. With a predicate, the plan of the last widening round is reported.
+   */
+  async explain(vector: Float32Array | readonly number[], options: SearchOptions & MatchOptions = {}): Promise<{ results: SearchResult[]; plan: SearchPlan }> {
+    this.lastPlan = { plan: "exact", matched: 0 };
+    const results = await this.search(vector, options);
+    return { results, plan: { ...this.lastPlan } };
   }
 
   /** How the collection is searched right now: for diagnostics and benchmarks. */
@@ -325,39 +356,40 @@ export class Collection {
   /**
    * The `n` nearest live slots to `query` among `candidates` (all when absent): exact below the index
    * threshold or for selective filters, else the index plus an exact scan of the not-yet-indexed tail.
+   * Records the plan it chose in {@link lastPlan}.
    */
-  private nearest(query: Float32Array, n: number, candidates: Uint32Array | undefined, efSearch: number | undefined): SearchHits {
+  private nearest(query: Float32Array, n: number, candidates: FilterMatch | undefined, efSearch: number | undefined): SearchHits {
     const arena = this.store.arena;
     const index = this.store.index;
-    if (index.ann === undefined || index.ann.size() === 0) return arena.search(query, n, candidates);
-    if (candidates !== undefined && preferExact(candidates.length, this.store.table.size, this.dimension)) {
-      return arena.search(query, n, candidates);
+    const total = this.store.table.size;
+    const matched = candidates?.count ?? total;
+    if (index.ann === undefined || index.ann.size() === 0) {
+      this.lastPlan = { plan: "exact", matched };
+      return arena.search(query, n, candidates?.slots);
+    }
+    if (candidates !== undefined && preferExact(candidates.count, total, this.dimension)) {
+      this.lastPlan = { plan: "exact-filtered", matched };
+      return arena.search(query, n, candidates.slots);
     }
     const unit = this.metric === "cosine" ? normalize(query) : query;
-    let admit: ((slot: number) => boolean) | undefined;
-    let tail: Uint32Array;
-    let indexedMatches: number;
-    if (candidates === undefined) {
-      tail = Uint32Array.from(index.unindexed);
-      indexedMatches = this.store.table.size - tail.length;
-    } else {
-      const allowed = new Uint8Array(this.store.table.slotLimit);
-      for (let i = 0; i < candidates.length; i++) allowed[candidates[i]!] = 1;
-      admit = (slot) => allowed[slot] === 1;
-      const pending: number[] = [];
-      for (const slot of index.unindexed) if (allowed[slot] === 1) pending.push(slot);
-      tail = Uint32Array.from(pending);
-      indexedMatches = candidates.length - tail.length;
-    }
+    const admit = candidates === undefined ? undefined : (slot: number) => candidates.has(slot);
+    const pending: number[] = [];
+    for (const slot of index.unindexed) if (admit === undefined || admit(slot)) pending.push(slot);
+    const tail = Uint32Array.from(pending);
     let ef = efSearch ?? index.ann.params.efSearch;
     let hits = index.search(unit, n, ef, admit);
     // A filter can starve the candidate list: widen it, then fall back to an exact scan.
-    const want = Math.min(n, indexedMatches);
-    for (let tries = 0; hits.slots.length < want && tries < 3; tries++) {
+    const want = Math.min(n, matched - tail.length);
+    let widenings = 0;
+    for (; hits.slots.length < want && widenings < 3; widenings++) {
       ef *= 4;
       hits = index.search(unit, n, ef, admit);
     }
-    if (hits.slots.length < want) return arena.search(query, n, candidates);
+    if (hits.slots.length < want) {
+      this.lastPlan = { plan: "exact-fallback", matched, efSearch: ef, widenings };
+      return arena.search(query, n, candidates?.slots);
+    }
+    this.lastPlan = { plan: candidates === undefined ? "index" : "index-filtered", matched, efSearch: ef, widenings, tail: tail.length };
     if (tail.length === 0) return hits;
     return mergeHits(hits, arena.search(query, n, tail), n);
   }
@@ -374,15 +406,9 @@ export class Collection {
   }
 
   private filterSlots(node: FilterNode): number[] {
+    if (node.kind !== "all") return Array.from(this.store.filters.evaluate(node).slots);
     const slots: number[] = [];
-    if (node.kind === "all") {
-      this.store.table.forEachLive((slot) => slots.push(slot));
-    } else {
-      const matches = compileFilter(node);
-      this.store.table.forEachLive((slot, _id, metadata) => {
-        if (matches(metadata)) slots.push(slot);
-      });
-    }
+    this.store.table.forEachLive((slot) => slots.push(slot));
     return slots;
   }
 
