@@ -40,6 +40,24 @@ describe("recovery from a crash image", () => {
     await db.close();
   });
 
+  it("keeps insertion order across replay when SQLite already holds later writes", async () => {
+    const dir = tempDir();
+    const db = await OmenDB.open(dir);
+    const c = await db.createCollection("c", { dimension: 2 });
+    await c.upsert([{ id: "a", vector: [1, 0] }]);
+    await db.checkpoint();
+    await c.upsert([{ id: "b", vector: [0, 1] }]);
+    await c.delete(["b"]);
+    await c.upsert([{ id: "b", vector: [0, 1] }]);
+    await c.upsert([{ id: "c", vector: [1, 1] }]);
+    const image = tempDir();
+    fs.cpSync(dir, image, { recursive: true });
+    await db.close();
+    const again = await OmenDB.open(image);
+    expect((await again.getCollection("c").get({})).map((r) => r.id)).toEqual(["a", "b", "c"]);
+    await again.close();
+  });
+
   it("truncates a torn WAL tail and keeps every complete record", async () => {
     const image = await crashImage(6);
     const last = walSegments(image).at(-1)!;

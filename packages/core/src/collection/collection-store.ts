@@ -83,8 +83,10 @@ export class CollectionStore {
     this.index.reconcile();
   }
 
-  /** Writes a batch of records (insert or replace by id). Returns the number of new ids. */
-  applyUpsert(records: readonly ValidRecord[]): number {
+  /**
+   * Writes a batch of records (insert or replace by id), logged at `lsn`. Returns the number of new ids.
+   */
+  applyUpsert(records: readonly ValidRecord[], lsn: number): number {
     const table = this.table;
     const slots = new Array<number>(records.length);
     const fresh: number[] = [];
@@ -102,6 +104,7 @@ export class CollectionStore {
       seqs = this.sqlite.transaction(() =>
         this.sqlite.upsertRecords(
           this.key,
+          lsn,
           records.map((r, i) => ({ id: r.id, slot: slots[i]!, document: r.document, metadata: r.metadata })),
         ),
       );

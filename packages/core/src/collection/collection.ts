@@ -55,7 +55,7 @@ export interface MatchOptions {
 /** @internal What a collection needs from the database that owns it. */
 export interface CollectionHost {
   /** Logs an operation and applies it once durable; resolves with `apply`'s result. */
-  submit<T>(type: number, payload: Uint8Array, apply: () => T): Promise<T>;
+  submit<T>(type: number, payload: Uint8Array, apply: (lsn: number) => T): Promise<T>;
   /** Renames a collection and/or replaces its metadata in the catalogue. */
   modifyCollection(collection: Collection, changes: { name?: string; metadata?: Metadata }): void;
 }
@@ -316,12 +316,12 @@ export class Collection {
 
   private writeUpsert(valid: ValidRecord[]): Promise<void> {
     const ids = valid.map((r) => r.id);
-    return this.write(OP_UPSERT, encodeUpsert(this.store.key, this.dimension, valid), ids, () => {
-      this.store.applyUpsert(valid);
+    return this.write(OP_UPSERT, encodeUpsert(this.store.key, this.dimension, valid), ids, (lsn) => {
+      this.store.applyUpsert(valid, lsn);
     });
   }
 
-  private write<T>(type: number, payload: Uint8Array, ids: readonly string[], apply: () => T): Promise<T> {
+  private write<T>(type: number, payload: Uint8Array, ids: readonly string[], apply: (lsn: number) => T): Promise<T> {
     for (const id of ids) this.pendingIds.set(id, (this.pendingIds.get(id) ?? 0) + 1);
     this.pendingWrites++;
     let released = false;
@@ -340,9 +340,9 @@ export class Collection {
       }
     };
     return this.host
-      .submit(type, payload, () => {
+      .submit(type, payload, (lsn) => {
         try {
-          return apply();
+          return apply(lsn);
         } finally {
           release();
         }

@@ -133,12 +133,12 @@ export class OmenDB {
       try {
         ({ lastLsn } = await readWal(path.join(root, "wal"), {
           afterLsn: checkpointLsn,
-          onRecord: (_lsn, type, payload) => {
+          onRecord: (lsn, type, payload) => {
             if (type !== OP_UPSERT && type !== OP_DELETE) return;
             const op = decodeOp(type, payload);
             const store = byKey.get(op.collectionKey);
             if (store === undefined) return; // the collection was deleted later
-            if (op.type === OP_UPSERT) store.applyUpsert(op.records);
+            if (op.type === OP_UPSERT) store.applyUpsert(op.records, lsn);
             else store.applyDelete(op.ids);
             replayed++;
           },
@@ -313,7 +313,7 @@ export class OmenDB {
     return this.checkpointing;
   }
 
-  private submit<T>(type: number, payload: Uint8Array, apply: () => T): Promise<T> {
+  private submit<T>(type: number, payload: Uint8Array, apply: (lsn: number) => T): Promise<T> {
     this.assertWritable();
     this.pendingWrites++;
     this.walBytesSinceCheckpoint += payload.byteLength;
@@ -325,7 +325,7 @@ export class OmenDB {
         if (this.failure !== undefined) throw this.failedError();
         let result: T;
         try {
-          result = apply();
+          result = apply(lsn);
         } catch (err) {
           // Durable in the WAL but not applied: stop serving writes; reopening replays it.
           this.fail(err);

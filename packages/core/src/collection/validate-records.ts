@@ -4,6 +4,7 @@
  * record's position and id, and the expected vs actual value.
  */
 import { ErrorCode, ValidationError } from "../errors.js";
+import { MAX_BATCH_RECORDS } from "../metadata/sqlite-store.js";
 import type { Metadata, RecordInput } from "../types.js";
 
 /** Longest id, in UTF-8 bytes. */
@@ -30,6 +31,12 @@ const encoder = new TextEncoder();
 export function validateRecords(collection: string, dimension: number, records: unknown): ValidRecord[] {
   if (!Array.isArray(records)) {
     throw new TypeError(`collection "${collection}": records must be an array, got ${describe(records)}`);
+  }
+  if (records.length > MAX_BATCH_RECORDS) {
+    throw new ValidationError(
+      ErrorCode.INVALID_OPTION,
+      `collection "${collection}": a batch holds at most ${MAX_BATCH_RECORDS} records, got ${records.length}; split it`,
+    );
   }
   const seen = new Set<string>();
   const out = new Array<ValidRecord>(records.length);

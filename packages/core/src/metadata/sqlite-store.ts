@@ -6,8 +6,9 @@
  * no fsync; OmenDB's own write-ahead log is what makes them durable, and recovery replays it from
  * the checkpoint LSN. Catalogue changes and the checkpoint LSN are committed with `synchronous = FULL`.
  *
- * INVARIANT: within a collection, `id` and `slot` are each unique; `seq` (the rowid) orders records
- * by first insertion and survives upserts of the same id.
+ * INVARIANT: within a collection, `id` and `slot` are each unique; `seq` orders records by first
+ * insertion and survives upserts of the same id. It is derived from the inserting operation's LSN
+ * (see `recordSeq`), so WAL replay assigns every record the same `seq` it had before a crash.
  */
 import Database from "better-sqlite3";
 import { ioError } from "../errors.js";
@@ -36,6 +37,14 @@ export interface RecordIndexRow {
   id: string;
   slot: number;
   metadata: string | null;
+}
+
+/** Most records one upsert batch may hold: `recordSeq` reserves this many per LSN. */
+export const MAX_BATCH_RECORDS = 1 << 20;
+
+/** The insertion sequence number of the `index`-th record of the operation logged at `lsn`. */
+export function recordSeq(lsn: number, index: number): number {
+  return lsn * MAX_BATCH_RECORDS + index;
 }
 
 /** One record to write. */
@@ -104,8 +113,8 @@ export class SqliteStore {
       renameCollection: db.prepare<[string, number]>("UPDATE collections SET name = ? WHERE key = ?"),
       setCollectionMetadata: db.prepare<[string, number]>("UPDATE collections SET metadata = ? WHERE key = ?"),
       loadRecords: db.prepare<[number], RecordIndexRow>("SELECT seq, id, slot, metadata FROM records WHERE collection = ? ORDER BY seq"),
-      upsertRecord: db.prepare<[number, string, number, string | null, string | null]>(
-        `INSERT INTO records (collection, id, slot, document, metadata) VALUES (?, ?, ?, ?, ?)
+      upsertRecord: db.prepare<[number, number, string, number, string | null, string | null]>(
+        `INSERT INTO records (seq, collection, id, slot, document, metadata) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (collection, id) DO UPDATE SET slot = excluded.slot, document = excluded.document, metadata = excluded.metadata
          RETURNING seq`,
       ),
@@ -155,12 +164,15 @@ export class SqliteStore {
     return this.stmt.loadRecords.all(collection);
   }
 
-  /** Inserts or replaces records; returns each record's seq. Call inside {@link transaction}. */
-  upsertRecords(collection: number, records: readonly RecordWrite[]): number[] {
+  /**
+   * Inserts or replaces the records of the operation logged at `lsn`; returns each record's seq (a
+   * replaced record keeps its own). Call inside {@link transaction}.
+   */
+  upsertRecords(collection: number, lsn: number, records: readonly RecordWrite[]): number[] {
     const seqs = new Array<number>(records.length);
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
-      const row = this.stmt.upsertRecord.get(collection, r.id, r.slot, r.document, r.metadata) as { seq: number };
+      const row = this.stmt.upsertRecord.get(recordSeq(lsn, i), collection, r.id, r.slot, r.document, r.metadata) as { seq: number };
       seqs[i] = row.seq;
     }
     return seqs;
