@@ -36,6 +36,7 @@ import {
   WASM_MAX_PAGES as MAX_PAGES,
   WASM_PAGE_BYTES as PAGE,
   type WasmMemory,
+  growMemory,
 } from "../vector/wasm-kernels.js";
 import { PQ_CENTROIDS, type ProductQuantizer, subspaceOffsets } from "./product-quantizer.js";
 
@@ -48,9 +49,6 @@ const MIN_CAPACITY = 1024;
 const ENCODE_CHUNK_MAX = 256;
 const ENCODE_CHUNK_BYTES = 512 * 1024;
 const MIN_PAGES = 16; // 1 MiB
-/** Growth step: half the current size, but at least 16 MiB and at most 256 MiB (pages of 64 KiB). */
-const MIN_GROW_PAGES = 256;
-const MAX_GROW_PAGES = 4096;
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
@@ -493,18 +491,11 @@ export class PQCodeStore {
 
   /** Grows the memory to hold at least `bytes` (in large steps, never beyond 4 GiB). */
   private ensureBytes(bytes: number): void {
-    const memory = this.memory!;
-    const have = memory.buffer.byteLength / PAGE;
-    const need = Math.ceil(bytes / PAGE);
-    if (need <= have) return;
-    const target = Math.min(MAX_PAGES, Math.max(need, have + Math.min(MAX_GROW_PAGES, Math.max(MIN_GROW_PAGES, have >> 1))));
-    try {
-      memory.grow(target - have);
-    } catch (err) {
-      throw new OmenDBError(ErrorCode.CAPACITY, `PQ code store: could not grow WebAssembly memory to ${target * PAGE} bytes`, { cause: err });
-    }
-    this.u8 = new Uint8Array(memory.buffer);
-    this.f32 = new Float32Array(memory.buffer);
-    this.u32 = new Uint32Array(memory.buffer);
+    if (!growMemory(this.memory!, bytes, "PQ code store")) return;
+    const buffer = this.memory!.buffer;
+    this.u8 = new Uint8Array(buffer);
+    this.f32 = new Float32Array(buffer);
+    this.u32 = new Uint32Array(buffer);
   }
+
 }

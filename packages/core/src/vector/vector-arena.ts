@@ -32,12 +32,10 @@ import {
   WASM_MAX_PAGES as MAX_PAGES,
   WASM_PAGE_BYTES as PAGE,
   type WasmMemory,
+  growMemory,
 } from "./wasm-kernels.js";
 
 const INITIAL_PAGES = 16; // 1 MiB
-/** Growth step: half the current size, but at least 16 MiB and at most 256 MiB (pages of 64 KiB). */
-const MIN_GROW_PAGES = 256;
-const MAX_GROW_PAGES = 4096;
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
@@ -314,21 +312,9 @@ export class VectorArena {
 
   /** Grows the memory to hold at least `bytes` (in large steps, never beyond 4 GiB). */
   private ensureBytes(bytes: number, limit: number): void {
-    const memory = this.memory!;
-    const have = memory.buffer.byteLength / PAGE;
-    const need = Math.ceil(bytes / PAGE);
-    if (need <= have) return;
-    const target = Math.min(MAX_PAGES, Math.max(need, have + Math.min(MAX_GROW_PAGES, Math.max(MIN_GROW_PAGES, have >> 1))));
-    try {
-      memory.grow(target - have);
-    } catch (err) {
-      throw new OmenDBError(
-        ErrorCode.CAPACITY,
-        `vector arena: could not grow WebAssembly memory to ${target * PAGE} bytes for ${limit} slots of dimension ${this.dim}`,
-        { cause: err },
-      );
-    }
-    this.f32 = new Float32Array(memory.buffer);
-    this.u32 = new Uint32Array(memory.buffer);
+    if (!growMemory(this.memory!, bytes, `vector arena (${limit} slots of dimension ${this.dim})`)) return;
+    this.f32 = new Float32Array(this.memory!.buffer);
+    this.u32 = new Uint32Array(this.memory!.buffer);
   }
+
 }

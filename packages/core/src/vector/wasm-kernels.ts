@@ -10,7 +10,7 @@
  * as unsigned, so the whole 4 GiB range works. Vectors need no alignment.
  */
 import fs from "node:fs";
-import { ioError } from "../errors.js";
+import { ErrorCode, OmenDBError, ioError } from "../errors.js";
 
 /**
  * A WebAssembly linear memory: the subset OmenDB uses. (The compiler options of this repository
@@ -159,4 +159,29 @@ export interface PQKernels {
 export function instantiatePQKernels(memory: WasmMemory): PQKernels {
   const instance = new wasm.Instance(compiledModule(PQ_WASM_URL), { env: { memory } });
   return instance.exports as unknown as PQKernels;
+}
+
+/** Smallest growth step: 16 MiB. */
+const MIN_GROW_PAGES = 256;
+/** Largest growth step: 256 MiB. */
+const MAX_GROW_PAGES = 4096;
+
+/**
+ * Grows `memory` so it holds at least `bytes`, in large steps (half its current size, between 16 and
+ * 256 MiB) so that repeated small growths stay cheap. Returns true when it grew: typed-array views
+ * over the old buffer are then detached and must be recreated.
+ * @throws OmenDBError code `CAPACITY` when `bytes` exceeds WebAssembly's 4 GiB or the grow fails.
+ */
+export function growMemory(memory: WasmMemory, bytes: number, what: string): boolean {
+  const have = memory.buffer.byteLength / WASM_PAGE_BYTES;
+  const need = Math.ceil(bytes / WASM_PAGE_BYTES);
+  if (need <= have) return false;
+  const target = Math.min(WASM_MAX_PAGES, Math.max(need, have + Math.min(MAX_GROW_PAGES, Math.max(MIN_GROW_PAGES, have >> 1))));
+  try {
+    if (need > WASM_MAX_PAGES) throw new RangeError(`${bytes} bytes exceed the 4 GiB limit`);
+    memory.grow(target - have);
+  } catch (err) {
+    throw new OmenDBError(ErrorCode.CAPACITY, `${what}: could not grow WebAssembly memory to ${bytes} bytes`, { cause: err });
+  }
+  return true;
 }
