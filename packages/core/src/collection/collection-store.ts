@@ -112,10 +112,10 @@ export class CollectionStore {
       for (const s of fresh) table.unallocate(s);
       throw err;
     }
+    this.vectors.writeMany(slots, records.map((r) => r.vector));
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       const slot = slots[i]!;
-      this.vectors.write(slot, r.vector);
       this.arena.set(slot, r.vector);
       const metadata = r.metadata === null ? undefined : (JSON.parse(r.metadata) as Metadata);
       table.set(slot, r.id, seqs[i]!, metadata);

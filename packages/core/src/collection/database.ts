@@ -156,7 +156,8 @@ export class OmenDB {
         const store = byKey.get(row.key)!;
         instance.collections.set(row.name, new Collection(instance.host, infoOf(row), store));
       }
-      if (replayed > 0) await instance.checkpoint();
+      // Bound the next recovery, without making this open wait for it.
+      if (replayed > 0) instance.runCheckpoint().catch(() => undefined);
       instance.scheduleMaintenance();
       return instance;
     } catch (err) {
@@ -290,28 +291,39 @@ export class OmenDB {
     return this.closing;
   }
 
+  /**
+   * Runs a checkpoint that starts after any checkpoint in flight, so it covers every operation
+   * applied before this call (close() and checkpoint() rely on that).
+   */
   private runCheckpoint(): Promise<void> {
-    this.checkpointing ??= (async () => {
-      try {
-        await this.wal.rotate();
-        // INVARIANT: the index snapshots and `lsn` are taken in one synchronous step, so each
-        // snapshot reflects exactly the operations up to `lsn`; replay after it is idempotent.
-        const lsn = this.appliedLsn;
-        const snapshots = [...this.collections.values()].map((c) => ({ index: c.store.index, snapshot: c.store.index.snapshotIfChanged() }));
-        this.walBytesSinceCheckpoint = 0;
-        for (const c of this.collections.values()) c.store.vectors.sync();
-        for (const { index, snapshot } of snapshots) if (snapshot !== undefined) await index.persist(snapshot);
-        this.sqlite.durably(() => this.sqlite.setMeta("checkpoint_lsn", String(lsn)));
-        await this.wal.removeSegmentsUpTo(lsn);
-      } catch (err) {
-        this.fail(err);
-        throw err;
-      } finally {
-        this.checkpointing = undefined;
-      }
-    })();
-    return this.checkpointing;
+    const previous = this.checkpointing ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.checkpointOnce());
+    this.checkpointing = next;
+    const clear = () => {
+      if (this.checkpointing === next) this.checkpointing = undefined;
+    };
+    next.then(clear, clear);
+    return next;
   }
+
+  private async checkpointOnce(): Promise<void> {
+    try {
+      await this.wal.rotate();
+      // INVARIANT: the index snapshots and `lsn` are taken in one synchronous step, so each
+      // snapshot reflects exactly the operations up to `lsn`; replay after it is idempotent.
+      const lsn = this.appliedLsn;
+      const snapshots = [...this.collections.values()].map((c) => ({ index: c.store.index, snapshot: c.store.index.snapshotIfChanged() }));
+      this.walBytesSinceCheckpoint = 0;
+      for (const c of this.collections.values()) c.store.vectors.sync();
+      for (const { index, snapshot } of snapshots) if (snapshot !== undefined) await index.persist(snapshot);
+      this.sqlite.durably(() => this.sqlite.setMeta("checkpoint_lsn", String(lsn)));
+      await this.wal.removeSegmentsUpTo(lsn);
+    } catch (err) {
+      this.fail(err);
+      throw err;
+    }
+  }
+
 
   private submit<T>(type: number, payload: Uint8Array, apply: (lsn: number) => T): Promise<T> {
     this.assertWritable();
