@@ -63,6 +63,7 @@ export class CollectionStore {
       }
       store.table.finishLoad();
       store.filters.compact();
+      store.arena.reserve(store.table.slotLimit);
     } catch (err) {
       store.close();
       throw err;

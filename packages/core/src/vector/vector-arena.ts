@@ -101,6 +101,21 @@ export class VectorArena {
   }
 
   /**
+   * Makes room for slots [0, slots) at once (a collection about to load that many), so loading does
+   * not grow the memory step by step.
+   * @throws OmenDBError code `CAPACITY` beyond WebAssembly's 4 GiB memory.
+   */
+  reserve(slots: number): void {
+    this.assertOpen();
+    this.ensureBytes(this.scanBytes(Math.max(slots, this.limit), 0), slots);
+    if (slots > this.live.length) {
+      const grown = new Uint8Array(slots);
+      grown.set(this.live);
+      this.live = grown;
+    }
+  }
+
+  /**
    * Stores `vector` at `slot` (replacing what was there) and marks the slot live. Cosine arenas
    * store the unit-normalised copy. Memory grows in large steps as needed.
    * @throws ValidationError code `DIMENSION_MISMATCH` for a vector of the wrong length,
