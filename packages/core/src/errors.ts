@@ -121,10 +121,11 @@ export class CorruptionError extends OmenDBError {
   /** What it found instead, as text. */
   readonly actual: string;
 
-  constructor(details: { file: string; offset: number; expected: string; actual: string; what: string }) {
+  constructor(details: { file: string; offset: number; expected: string; actual: string; what: string; cause?: unknown }) {
     super(
       ErrorCode.CORRUPTION,
       `${details.what} in ${details.file} at offset ${details.offset}: expected ${details.expected}, found ${details.actual}`,
+      { cause: details.cause },
     );
     this.name = "CorruptionError";
     this.file = details.file;

@@ -461,7 +461,7 @@ describe("damage to SQLite's file", () => {
   // (CORRUPTION/IO). Suspects: CollectionStore.open (collection-store.ts: sqlite.loadRecords and
   // JSON.parse(row.metadata) are not wrapped), infoOf/indexSettings JSON.parse in database.ts, and
   // SqliteStore read statements (getDocument, loadRecords) that bypass ioError.
-  it.skip("(sweep of 120 flips) never lets a foreign error escape: damage is an OmenDBError CORRUPTION/IO", async () => {
+  it("(sweep of 120 flips) never lets a foreign error escape: damage is an OmenDBError CORRUPTION/IO", async () => {
     const { foreign } = await sqliteSweep(120);
     expect(foreign).toEqual([]);
   });

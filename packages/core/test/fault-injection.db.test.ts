@@ -271,7 +271,7 @@ describe("closing after a failure", () => {
   // Collection.write (collection.ts) increments pendingWrites/pendingIds, then calls host.submit,
   // whose assertWritable() (database.ts submit) throws synchronously, so neither the apply callback
   // nor the .catch that calls release() ever runs; close() awaits collection.idle() forever.
-  it.skip("close() completes after a write was refused because of an earlier failure", async () => {
+  it("close() completes after a write was refused because of an earlier failure", async () => {
     const { db, c } = await setup();
     faults.armed = { kind: "vec", op: "datasync", code: "EIO", skip: 0 };
     await expect(db.checkpoint()).rejects.toMatchObject({ code: "IO" });
@@ -287,7 +287,7 @@ describe("checkpoint() on a failed database", () => {
   // synchronously instead of returning a rejected promise (database.ts checkpoint(): assertWritable()
   // runs before the promise exists). `db.checkpoint().catch(...)` then throws, unlike every other
   // promise-returning method.
-  it.skip("returns a rejected promise rather than throwing", async () => {
+  it("returns a rejected promise rather than throwing", async () => {
     const { db } = await setup();
     faults.armed = { kind: "vec", op: "datasync", code: "EIO", skip: 0 };
     await expect(db.checkpoint()).rejects.toMatchObject({ code: "IO" });

@@ -48,7 +48,7 @@ const CRASH_REPLAY_KEEPS_INSERTION_ORDER = true;
  * (reproduced alone, skipped, in reliability.regressions.test.ts). While false, a missed exact
  * top-1 of an unreachable record is counted, not failed; set it to true once the engine is fixed.
  */
-const INDEX_FINDS_STORED_VECTOR_FIRST = false;
+const INDEX_FINDS_STORED_VECTOR_FIRST = true;
 
 // ---------------------------------------------------------------------------------------------
 // The model

@@ -339,18 +339,24 @@ export class Collection {
         for (const w of waiters) w();
       }
     };
-    return this.host
-      .submit(type, payload, (lsn) => {
+    let submitted: Promise<T>;
+    try {
+      submitted = this.host.submit(type, payload, (lsn) => {
         try {
           return apply(lsn);
         } finally {
           release();
         }
-      })
-      .catch((err: unknown) => {
-        release();
-        throw err;
       });
+    } catch (err) {
+      // Refused before logging (closed or failed database): nothing is in flight.
+      release();
+      return Promise.reject(err);
+    }
+    return submitted.catch((err: unknown) => {
+      release();
+      throw err;
+    });
   }
 
   /**

@@ -16,7 +16,17 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { AlreadyExistsError, ClosedError, ErrorCode, NotFoundError, OmenDBError, ValidationError, ioError } from "../errors.js";
+import {
+  AlreadyExistsError,
+  ClosedError,
+  CorruptionError,
+  ErrorCode,
+  NotFoundError,
+  OmenDBError,
+  ValidationError,
+  ioError,
+  isOmenDBError,
+} from "../errors.js";
 import { SqliteStore, type CollectionRow } from "../metadata/sqlite-store.js";
 import { acquireLock, type HeldLock } from "../storage/lock-file.js";
 import type { CollectionInfo, CollectionOptions, Durability, IndexOptions, Metadata, Metric, OpenOptions } from "../types.js";
@@ -164,7 +174,7 @@ export class OmenDB {
       for (const store of stores) store.close();
       sqlite?.close();
       lock.release();
-      throw err;
+      throw openError(err, path.join(root, "omendb.sqlite"));
     }
   }
 
@@ -266,7 +276,7 @@ export class OmenDB {
    * Makes everything applied so far durable in the data files and drops the WAL up to it, so that
    * the next open replays less. Runs automatically every `checkpointBytes` of WAL and on close.
    */
-  checkpoint(): Promise<void> {
+  async checkpoint(): Promise<void> {
     this.assertWritable();
     return this.runCheckpoint();
   }
@@ -418,6 +428,20 @@ export class OmenDB {
     this.assertOpen();
     if (this.failure !== undefined) throw this.failedError();
   }
+}
+
+/**
+ * Errors from opening a folder that are not already OmenDB's: a damaged SQLite file or a JSON column
+ * that no longer parses is a CorruptionError naming the database file; anything else is IO.
+ */
+function openError(err: unknown, sqliteFile: string): unknown {
+  if (isOmenDBError(err)) return err;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  if ((typeof code === "string" && code.startsWith("SQLITE_CORRUPT")) || code === "SQLITE_NOTADB" || err instanceof SyntaxError) {
+    return new CorruptionError({ file: sqliteFile, offset: 0, expected: "a readable OmenDB catalogue", actual: message, what: "damaged database", cause: err });
+  }
+  return ioError(`opening ${sqliteFile}`, err);
 }
 
 function vectorPath(root: string, uuid: string): string {

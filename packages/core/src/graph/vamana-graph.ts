@@ -114,9 +114,10 @@ export class VamanaGraph {
     distances: DistanceFromQuery,
     k: number,
     listSize: number,
-    options: { visited?: { slots: number[]; distances: number[] }; admit?: (slot: number) => boolean } = {},
+    options: { visited?: { slots: number[]; distances: number[] }; admit?: (slot: number) => boolean; start?: number } = {},
   ): SearchHits {
-    if (this.entry < 0 || k === 0) return { slots: new Uint32Array(0), distances: new Float32Array(0) };
+    const start = options.start ?? this.entry;
+    if (start < 0 || k === 0) return { slots: new Uint32Array(0), distances: new Float32Array(0) };
     const L = Math.max(listSize, k);
     const list = this.list;
     list.reset(L);
@@ -124,10 +125,10 @@ export class VamanaGraph {
     const R = this.params.maxDegree;
     const ids = this.scratchSlots;
     const ds = this.scratchDistances;
-    ids[0] = this.entry;
+    ids[0] = start;
     distances(ids, 1, ds);
-    list.push(this.entry, ds[0]!);
-    this.visitedStamp[this.entry] = stampOf;
+    list.push(start, ds[0]!);
+    this.visitedStamp[start] = stampOf;
     const visited = options.visited;
     for (let i = list.next(); i >= 0; i = list.next()) {
       const node = list.slots[i]!;
@@ -166,7 +167,10 @@ export class VamanaGraph {
    */
   insert(slot: number, fromSlot: DistanceFromSlot, alpha = this.params.alpha, guide?: DistanceFromQuery): void {
     this.reserve(slot + 1);
+    // Re-inserting the entry point: its edges are about to go, so start from one of its neighbours.
+    let start = this.entry;
     if (this.present[slot] === 1) {
+      if (slot === this.entry) start = this.neighbors(slot)[0] ?? this.anyOther(slot);
       this.unlink(slot);
       this.deletedCount -= this.deleted[slot]!;
     } else {
@@ -175,11 +179,11 @@ export class VamanaGraph {
     this.present[slot] = 1;
     this.deleted[slot] = 0;
     this.degrees[slot] = 0;
-    if (this.entry < 0) {
+    if (start < 0 || start === slot) {
       this.entry = slot;
       return;
     }
-    const candidates = this.candidatesFor(slot, fromSlot, guide);
+    const candidates = this.candidatesFor(slot, fromSlot, guide, start);
     this.setPruned(slot, candidates.slots, candidates.distances, fromSlot, alpha);
     this.addBackEdges(slot, fromSlot, alpha);
   }
@@ -188,7 +192,7 @@ export class VamanaGraph {
    * Re-links `slot` over its current edges plus a fresh search (the second bulk-build pass).
    */
   relink(slot: number, fromSlot: DistanceFromSlot, alpha: number, guide?: DistanceFromQuery): void {
-    const candidates = this.candidatesFor(slot, fromSlot, guide);
+    const candidates = this.candidatesFor(slot, fromSlot, guide, this.entry);
     for (const nb of this.neighbors(slot)) candidates.slots.push(nb);
     const current = this.neighbors(slot);
     if (current.length > 0) {
@@ -205,10 +209,15 @@ export class VamanaGraph {
    * distances. With `guide` (cheap approximate distances from `slot`, e.g. PQ) the search walks on
    * the guide and only V is measured exactly, in one batch.
    */
-  private candidatesFor(slot: number, fromSlot: DistanceFromSlot, guide: DistanceFromQuery | undefined): { slots: number[]; distances: number[] } {
+  private candidatesFor(
+    slot: number,
+    fromSlot: DistanceFromSlot,
+    guide: DistanceFromQuery | undefined,
+    start: number,
+  ): { slots: number[]; distances: number[] } {
     const visited = { slots: [] as number[], distances: [] as number[] };
     const walk: DistanceFromQuery = guide ?? ((targets, count, out) => fromSlot(slot, targets, count, out));
-    this.search(walk, 1, this.params.buildListSize, { visited });
+    this.search(walk, 1, this.params.buildListSize, { visited, start });
     if (guide !== undefined && visited.slots.length > 0) {
       const targets = Uint32Array.from(visited.slots);
       const exact = new Float32Array(targets.length);
@@ -250,7 +259,7 @@ export class VamanaGraph {
       const slots = Uint32Array.from(candidates);
       const d = new Float32Array(slots.length);
       if (slots.length > 0) fromSlot(p, slots, slots.length, d);
-      this.setPruned(p, slots, d, fromSlot, this.params.alpha);
+      this.setPruned(p, slots, d, fromSlot, this.params.alpha, true);
     }
     for (const s of removed) {
       this.present[s] = 0;
@@ -276,6 +285,11 @@ export class VamanaGraph {
   /** Sets the entry point (the medoid after a bulk build). */
   setEntry(slot: number): void {
     this.entry = slot;
+  }
+
+  private anyOther(slot: number): number {
+    for (let s = 0; s < this.capacity; s++) if (s !== slot && this.present[s] === 1) return s;
+    return -1;
   }
 
   private anyLive(): number {
@@ -310,9 +324,18 @@ export class VamanaGraph {
 
   /**
    * RobustPrune (DiskANN Algorithm 2): from candidates sorted by distance to `p`, keep the closest,
-   * drop every candidate it "covers" (α·d(kept, c) ≤ d(p, c)), repeat until R are kept.
+   * drop every candidate it "covers" (α·d(kept, c) ≤ d(p, c)), repeat until R are kept. Deleted
+   * nodes stay eligible until consolidation (they are still traversed), so a node inserted while
+   * tombstones are all it can reach is not left without edges; consolidation excludes them.
    */
-  private setPruned(p: number, slots: ArrayLike<number>, dists: ArrayLike<number>, fromSlot: DistanceFromSlot, alpha: number): void {
+  private setPruned(
+    p: number,
+    slots: ArrayLike<number>,
+    dists: ArrayLike<number>,
+    fromSlot: DistanceFromSlot,
+    alpha: number,
+    excludeDeleted = false,
+  ): void {
     const R = this.params.maxDegree;
     if (this.prune.slots.length < slots.length) {
       const n = slots.length * 2;
@@ -333,7 +356,7 @@ export class VamanaGraph {
     let n = 0;
     for (let i = 0; i < slots.length; i++) {
       const s = slots[i]!;
-      if (this.visitedStamp[s] === seen || this.deleted[s] === 1) continue;
+      if (this.visitedStamp[s] === seen || (excludeDeleted && this.deleted[s] === 1)) continue;
       this.visitedStamp[s] = seen;
       cand[n] = s;
       candD[n] = dists[i]!;
