@@ -98,7 +98,7 @@ afterEach(() => {
   faults.armed = undefined;
 });
 
-/** `db.checkpoint()` as a promise even when it throws synchronously (see the BUG test at the end). */
+/** `db.checkpoint()` as a promise even if it throws synchronously (it once did; see the regression test at the end). */
 const checkpointOf = (db: OmenDB) => Promise.resolve().then(() => db.checkpoint());
 
 const DIM = 8;
@@ -134,7 +134,7 @@ async function burst(c: Collection, first: number, n: number) {
 
 /**
  * After a fault: writes refused with IO, reads working. Returns a crash image of the folder (the
- * process is treated as killed: `close()` after a refused write hangs, see the BUG test below).
+ * process is treated as killed, as an application would restart after a storage fault).
  */
 async function expectFailStopped(db: OmenDB, c: Collection, ackedCount: number): Promise<string> {
   await expect(c.upsert(batch(999))).rejects.toMatchObject({ code: "IO" });
@@ -265,12 +265,9 @@ describe("closing after a failure", () => {
     await expectRecovered(dir, Array.from({ length: 20 }, (_, b) => b), []);
   });
 
-  // BUG: after the database has failed (any WAL or checkpoint I/O error), a refused write leaks the
-  // collection's in-flight count and close() then never resolves (the folder lock is never released
-  // in-process; deleteCollection, buildIndex and add of the same ids hang the same way).
-  // Collection.write (collection.ts) increments pendingWrites/pendingIds, then calls host.submit,
-  // whose assertWritable() (database.ts submit) throws synchronously, so neither the apply callback
-  // nor the .catch that calls release() ever runs; close() awaits collection.idle() forever.
+  // Regression (found here, fixed in dfdf83c): after the database had failed, a refused write leaked
+  // the collection's in-flight count (Collection.write counted it, then host.submit threw
+  // synchronously), so close() awaited collection.idle() forever.
   it("close() completes after a write was refused because of an earlier failure", async () => {
     const { db, c } = await setup();
     faults.armed = { kind: "vec", op: "datasync", code: "EIO", skip: 0 };
@@ -283,10 +280,8 @@ describe("closing after a failure", () => {
 });
 
 describe("checkpoint() on a failed database", () => {
-  // BUG (minor): OmenDB.checkpoint() is not async, so on a closed or failed database it throws
-  // synchronously instead of returning a rejected promise (database.ts checkpoint(): assertWritable()
-  // runs before the promise exists). `db.checkpoint().catch(...)` then throws, unlike every other
-  // promise-returning method.
+  // Regression (found here, fixed in dfdf83c): checkpoint() on a closed or failed database threw
+  // synchronously instead of returning a rejected promise, unlike every other async method.
   it("returns a rejected promise rather than throwing", async () => {
     const { db } = await setup();
     faults.armed = { kind: "vec", op: "datasync", code: "EIO", skip: 0 };

@@ -35,19 +35,17 @@ const RUNS = Number(process.env["OMENDB_PROPERTY_RUNS"] ?? 200);
 const ID_UNIVERSE = 60;
 const INDEX_THRESHOLD = 30;
 /**
- * BUG: WAL replay after a crash re-inserts a record deleted and re-added since the checkpoint with a
- * fresh SQLite rowid, so `get({ filter })` insertion order changes (reproduced alone, skipped, in
- * reliability.regressions.test.ts). While false, a crash step checks the records as a set and then
- * adopts the engine's order; set it to true once the engine keeps the order.
+ * Regression switches for two bugs this test found (both fixed: 2b6d9fb and dfdf83c). Setting one to
+ * false tolerates the old behaviour again, to keep exploring while such a bug is open:
+ * - insertion order after a crash: WAL replay re-inserted a record deleted and re-added since the
+ *   checkpoint with a fresh SQLite rowid, changing `get({ filter })` order. False: a crash step
+ *   checks the records as a set and adopts the engine's order.
+ * - exact top-1 from the index: records became unreachable from the DiskANN graph's entry point
+ *   (re-inserting the entry's own slot stripped its edges; records inserted while the only reachable
+ *   node was a tombstone got none), so a k = 1 search returned the entry's record for every query
+ *   (reproduced in reliability.regressions.test.ts). False: a miss of an unreachable record is counted.
  */
 const CRASH_REPLAY_KEEPS_INSERTION_ORDER = true;
-/**
- * BUG: records become unreachable from the DiskANN graph's entry point: re-inserting the entry's
- * own slot (an upsert of that record) strips its edges, and records inserted while the only reachable
- * node is a tombstone get none; a k = 1 search then returns the entry's record for every query
- * (reproduced alone, skipped, in reliability.regressions.test.ts). While false, a missed exact
- * top-1 of an unreachable record is counted, not failed; set it to true once the engine is fixed.
- */
 const INDEX_FINDS_STORED_VECTOR_FIRST = true;
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 /**
  * Minimal reproductions of engine bugs found by the reliability tests (model.property,
- * damage.every-file, fault-injection.db). Each stays skipped with a `BUG:` note until the engine is
- * fixed; unskip it then (and flip the matching flag in model.property.test.ts).
+ * damage.every-file, fault-injection.db), kept as regression tests once fixed. An open bug stays
+ * skipped with a `BUG:` note until the engine is fixed.
  */
 import { describe, expect, it } from "vitest";
 import { OmenDB } from "../src/index.js";
@@ -10,15 +10,12 @@ import { randomVectors, tempDir } from "./helpers.js";
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe("DiskANN graph reachability", () => {
-  // BUG: upserting the record whose slot is the graph's entry point strips the entry's out-edges for
-  // good: VamanaGraph.insert (vamana-graph.ts) unlinks a present slot (degrees[slot] = 0) and then
-  // searches for its new neighbours starting from `this.entry`, which is that same slot, now with no
-  // edges, so the search visits only itself and the entry is re-linked to nothing. Every later search
-  // starts at an isolated node: with k = 1, Collection.nearest (collection.ts) accepts the single hit
-  // (want = 1) and returns the entry's record for every query; with k > 1 it silently falls back to an
-  // exact scan. The same root cause isolates records inserted while the only reachable node is a
-  // tombstone (setPruned drops deleted candidates): found by model.property.test.ts with a one-record
-  // buildIndex followed by a bulk upsert that replaced that record.
+  // Regression (found by model.property, fixed in dfdf83c). Upserting the record whose slot was the
+  // graph's entry point stripped the entry's out-edges for good: VamanaGraph.insert unlinked the
+  // present slot and then searched for its new neighbours from `this.entry`, that same edgeless slot,
+  // so it was re-linked to nothing. Every later k = 1 search returned the entry's record (k > 1 fell
+  // back to an exact scan). Records inserted while the only reachable node was a tombstone were
+  // isolated the same way (setPruned dropped deleted candidates).
   it("an upsert of the entry point's record keeps every other record findable by its own vector", async () => {
     const db = await OmenDB.open(tempDir(), { durability: "none" });
     const c = await db.createCollection("c", { dimension: 8, index: { threshold: 100 } });
@@ -41,7 +38,7 @@ describe("DiskANN graph reachability", () => {
     await db.close();
   });
 
-  // BUG: same root cause, public API only: a one-record index whose record is then replaced in a
+  // Regression (fixed in dfdf83c), same root cause, public API only: a one-record index whose record is then replaced in a
   // bulk upsert leaves every record of that upsert without edges.
   it("records inserted after the only indexed record was replaced are findable by their own vectors", async () => {
     const db = await OmenDB.open(tempDir(), { durability: "none" });
