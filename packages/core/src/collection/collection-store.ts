@@ -102,13 +102,14 @@ export class CollectionStore {
     }
     let seqs: number[];
     try {
-      seqs = this.sqlite.transaction(() =>
-        this.sqlite.upsertRecords(
+      seqs = this.sqlite.transaction(() => {
+        this.sqlite.adjustCount(this.key, fresh.length);
+        return this.sqlite.upsertRecords(
           this.key,
           lsn,
           records.map((r, i) => ({ id: r.id, slot: slots[i]!, document: r.document, metadata: r.metadata })),
-        ),
-      );
+        );
+      });
     } catch (err) {
       for (const s of fresh) table.unallocate(s);
       throw err;
@@ -130,7 +131,10 @@ export class CollectionStore {
   applyDelete(ids: readonly string[]): number {
     const present = ids.filter((id) => this.table.slotOf(id) !== undefined);
     if (present.length === 0) return 0;
-    this.sqlite.transaction(() => this.sqlite.deleteRecords(this.key, present));
+    this.sqlite.transaction(() => {
+      this.sqlite.deleteRecords(this.key, present);
+      this.sqlite.adjustCount(this.key, -present.length);
+    });
     const slots: number[] = [];
     for (const id of present) {
       const slot = this.table.remove(id);

@@ -11,7 +11,8 @@
  * (see `recordSeq`), so WAL replay assigns every record the same `seq` it had before a crash.
  */
 import Database from "better-sqlite3";
-import { ioError } from "../errors.js";
+import { CorruptionError, ioError } from "../errors.js";
+import { crc32c } from "../internal/crc32c.js";
 import type { Metric } from "../types.js";
 
 /** Version of the SQLite schema this code writes. */
@@ -37,6 +38,8 @@ export interface RecordIndexRow {
   id: string;
   slot: number;
   metadata: string | null;
+  /** Checksum of id, slot and metadata (see {@link rowChecksum}). */
+  crc: number;
 }
 
 /** Most records one upsert batch may hold: `recordSeq` reserves this many per LSN. */
@@ -46,6 +49,21 @@ export const MAX_BATCH_RECORDS = 1 << 20;
 export function recordSeq(lsn: number, index: number): number {
   return lsn * MAX_BATCH_RECORDS + index;
 }
+
+/**
+ * CRC-32C over a record's id, slot and metadata JSON: SQLite keeps no checksums of its own, so a
+ * flipped bit in a row would otherwise be served as data.
+ */
+export function rowChecksum(id: string, slot: number, metadata: string | null): number {
+  return crc32c(encoder.encode(`${id}\u0000${slot}\u0000${metadata ?? ""}`));
+}
+
+/** CRC-32C over a record's document (of an empty string for none, told apart by the NULL itself). */
+export function documentChecksum(document: string | null): number {
+  return document === null ? 0 : crc32c(encoder.encode(document));
+}
+
+const encoder = new TextEncoder();
 
 /** One record to write. */
 export interface RecordWrite {
@@ -84,7 +102,8 @@ export class SqliteStore {
         dimension INTEGER NOT NULL,
         metric TEXT NOT NULL,
         metadata TEXT NOT NULL,
-        options TEXT NOT NULL DEFAULT '{}'
+        options TEXT NOT NULL DEFAULT '{}',
+        record_count INTEGER NOT NULL DEFAULT 0
       );
       CREATE TABLE IF NOT EXISTS records (
         seq INTEGER PRIMARY KEY,
@@ -93,6 +112,8 @@ export class SqliteStore {
         slot INTEGER NOT NULL,
         document TEXT,
         metadata TEXT,
+        crc INTEGER NOT NULL,
+        doc_crc INTEGER NOT NULL,
         UNIQUE (collection, id)
       );
     `);
@@ -112,14 +133,19 @@ export class SqliteStore {
       deleteCollectionRecords: db.prepare<[number]>("DELETE FROM records WHERE collection = ?"),
       renameCollection: db.prepare<[string, number]>("UPDATE collections SET name = ? WHERE key = ?"),
       setCollectionMetadata: db.prepare<[string, number]>("UPDATE collections SET metadata = ? WHERE key = ?"),
-      loadRecords: db.prepare<[number], RecordIndexRow>("SELECT seq, id, slot, metadata FROM records WHERE collection = ? ORDER BY seq"),
-      upsertRecord: db.prepare<[number, number, string, number, string | null, string | null]>(
-        `INSERT INTO records (seq, collection, id, slot, document, metadata) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (collection, id) DO UPDATE SET slot = excluded.slot, document = excluded.document, metadata = excluded.metadata
+      loadRecords: db.prepare<[number], RecordIndexRow>("SELECT seq, id, slot, metadata, crc FROM records WHERE collection = ? ORDER BY seq"),
+      upsertRecord: db.prepare<[number, number, string, number, string | null, string | null, number, number]>(
+        `INSERT INTO records (seq, collection, id, slot, document, metadata, crc, doc_crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (collection, id) DO UPDATE SET slot = excluded.slot, document = excluded.document, metadata = excluded.metadata,
+           crc = excluded.crc, doc_crc = excluded.doc_crc
          RETURNING seq`,
       ),
       deleteRecord: db.prepare<[number, string]>("DELETE FROM records WHERE collection = ? AND id = ?"),
-      getDocument: db.prepare<[number, string], { document: string | null }>("SELECT document FROM records WHERE collection = ? AND id = ?"),
+      adjustCount: db.prepare<[number, number]>("UPDATE collections SET record_count = record_count + ? WHERE key = ?"),
+      getCount: db.prepare<[number], { record_count: number }>("SELECT record_count FROM collections WHERE key = ?"),
+      getDocument: db.prepare<[number, string], { seq: number; document: string | null; doc_crc: number }>(
+        "SELECT seq, document, doc_crc FROM records WHERE collection = ? AND id = ?",
+      ),
     };
   }
 
@@ -161,7 +187,23 @@ export class SqliteStore {
 
   /** Every record of a collection without documents, in insertion order. */
   loadRecords(collection: number): RecordIndexRow[] {
-    return this.stmt.loadRecords.all(collection);
+    const rows = this.stmt.loadRecords.all(collection);
+    // Rows lost to a damaged page would vanish silently: the catalogue keeps the expected count.
+    const expected = this.stmt.getCount.get(collection)?.record_count;
+    if (expected !== rows.length) {
+      throw new CorruptionError({
+        file: this.file,
+        offset: 0,
+        expected: `${expected} records in collection ${collection}`,
+        actual: `${rows.length} readable rows`,
+        what: "record count mismatch",
+      });
+    }
+    for (const row of rows) {
+      const actual = rowChecksum(row.id, row.slot, row.metadata);
+      if (actual !== row.crc) throw this.damaged(`record ${JSON.stringify(row.id)} of collection ${collection}`, row.seq, row.crc, actual);
+    }
+    return rows;
   }
 
   /**
@@ -172,10 +214,24 @@ export class SqliteStore {
     const seqs = new Array<number>(records.length);
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
-      const row = this.stmt.upsertRecord.get(recordSeq(lsn, i), collection, r.id, r.slot, r.document, r.metadata) as { seq: number };
+      const row = this.stmt.upsertRecord.get(
+        recordSeq(lsn, i),
+        collection,
+        r.id,
+        r.slot,
+        r.document,
+        r.metadata,
+        rowChecksum(r.id, r.slot, r.metadata),
+        documentChecksum(r.document),
+      ) as { seq: number };
       seqs[i] = row.seq;
     }
     return seqs;
+  }
+
+  /** Adds `delta` to a collection's record count (kept to detect lost rows). Call inside {@link transaction}. */
+  adjustCount(collection: number, delta: number): void {
+    if (delta !== 0) this.stmt.adjustCount.run(delta, collection);
   }
 
   /** Deletes records by id. Call inside {@link transaction}. */
@@ -185,7 +241,38 @@ export class SqliteStore {
 
   /** The stored document of one record (null when it has none or does not exist). */
   getDocument(collection: number, id: string): string | null {
-    return this.stmt.getDocument.get(collection, id)?.document ?? null;
+    let row: { seq: number; document: string | null; doc_crc: number } | undefined;
+    try {
+      row = this.stmt.getDocument.get(collection, id);
+    } catch (err) {
+      throw this.readError(`reading the document of record ${JSON.stringify(id)}`, err);
+    }
+    // Callers ask only for records they hold: a missing row means a damaged table or index.
+    if (row === undefined) {
+      throw new CorruptionError({ file: this.file, offset: 0, expected: `a row for record ${JSON.stringify(id)} of collection ${collection}`, actual: "none", what: "missing record row" });
+    }
+    const actual = documentChecksum(row.document);
+    if (actual !== row.doc_crc) throw this.damaged(`document of record ${JSON.stringify(id)} of collection ${collection}`, row.seq, row.doc_crc, actual);
+    return row.document;
+  }
+
+  private readError(action: string, err: unknown): Error {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === "string" && (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB")) {
+      const message = err instanceof Error ? err.message : String(err);
+      return new CorruptionError({ file: this.file, offset: 0, expected: "a readable database", actual: message, what: `damage found while ${action}`, cause: err });
+    }
+    return ioError(`${action} in ${this.file}`, err);
+  }
+
+  private damaged(what: string, seq: number, expected: number, actual: number): CorruptionError {
+    return new CorruptionError({
+      file: this.file,
+      offset: seq,
+      expected: `crc32c ${expected >>> 0}`,
+      actual: `crc32c ${actual >>> 0}`,
+      what: `checksum mismatch in ${what} (offset = record seq)`,
+    });
   }
 
   /** Runs `fn` in one SQLite transaction; SQLite errors become OmenDBError code IO. */
