@@ -88,7 +88,7 @@ export interface GetOptions {
 export interface IndexOptions {
   /**
    * Records needed before the DiskANN index is built; below it every search is exact. Default: the
-   * count at which an exact scan reads 32 MiB, at least 10,000 (10,000 at 1536 dimensions, 83,887 at 100).
+   * count at which an exact scan reads 8 MiB, at least 5,000 (5,000 at 1536 dimensions, 20,972 at 100).
    */
   threshold?: number;
   /** Most graph edges per record (R). Default 64. */
