@@ -9,8 +9,8 @@
  *
  * For SQLite's file the test sweeps bit flips over the whole file and accepts either a clear
  * OmenDBError (CORRUPTION or IO) at open or on the first reads, or a folder that reads back exactly
- * (a flip in free space or an unused bit); anything else (a foreign error, silently different data)
- * fails.
+ * (a flip in free space or an unused bit) and then takes an upsert, an insert and a delete that read
+ * back correctly after a reopen; anything else (a foreign error, silently different data) fails.
  *
  * The WAL cases already covered by recovery.damaged-files.test.ts (a flipped byte mid-segment, a torn
  * tail, a zero-filled tail) are extended here to every record and every field of a record.
@@ -405,6 +405,18 @@ async function sqliteOutcome(dir: string, records: Map<string, Expected>): Promi
       if (!bytesOf(r.vector!).equals(bytesOf(w.vector))) return { outcome: "wrong-data", detail: `vector of ${r.id}` };
       if (r.document !== w.document) return { outcome: "wrong-data", detail: `document of ${r.id}: ${JSON.stringify(r.document)?.slice(0, 40)}` };
       if (JSON.stringify(r.metadata) !== JSON.stringify(w.metadata)) return { outcome: "wrong-data", detail: `metadata of ${r.id}: ${JSON.stringify(r.metadata)}` };
+    }
+    // Readable: writes through the (possibly damaged) indexes must also behave, and survive a reopen.
+    const fresh = { id: "fresh", vector: new Float32Array(DIM).fill(0.5), document: "fresh", metadata: { n: -1, even: false } };
+    await c.upsert([{ id: "r1", vector: records.get("r1")!.vector, document: "rewritten", metadata: { n: 1, even: false } }, fresh]);
+    await c.delete(["r2"]);
+    await db.close();
+    db = await OmenDB.open(dir);
+    const again = db.getCollection("c");
+    const after = new Map((await again.get({})).map((r) => [r.id, r]));
+    if (after.size !== records.size) return { outcome: "wrong-data", detail: `after writes: ${after.size} records, want ${records.size}` };
+    if (after.get("r1")?.document !== "rewritten" || after.get("fresh")?.document !== "fresh" || after.has("r2")) {
+      return { outcome: "wrong-data", detail: "after writes: r1/fresh/r2 not as written" };
     }
     return { outcome: "intact", detail: "" };
   } catch (err) {
