@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { OmenDB } from "../src/index.js";
 import { randomVectors, tempDir } from "./helpers.js";
 
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 20)); // background indexing waits for 50 ms without writes
 
 describe("DiskANN graph reachability", () => {
   // Regression (found by model.property, fixed in dfdf83c). Upserting the record whose slot was the

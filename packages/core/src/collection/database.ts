@@ -43,6 +43,8 @@ const METRICS: readonly Metric[] = ["cosine", "l2", "ip"];
 const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 /** Background index work per event-loop turn. */
 const MAINTENANCE_SLICE_MS = 20;
+/** Background index work waits until no write has landed for this long. */
+const WRITE_QUIET_MS = 50;
 /**
  * Below this many bytes of vectors an exact scan is about as fast as an index search, so no index is
  * built (measured: an exact scan reads ~30 GB/s, a graph search takes 0.1–0.5 ms; bench/results).
@@ -73,7 +75,8 @@ export class OmenDB {
   private walBytesSinceCheckpoint = 0;
   private checkpointing: Promise<void> | undefined;
   private pendingWrites = 0;
-  private maintenance: NodeJS.Immediate | undefined;
+  private maintenance: NodeJS.Timeout | undefined;
+  private lastWriteAt = 0;
   private readonly host: CollectionHost;
 
   private constructor(
@@ -357,7 +360,8 @@ export class OmenDB {
           throw err;
         }
         this.appliedLsn = lsn;
-        this.scheduleMaintenance();
+        this.lastWriteAt = performance.now();
+        this.scheduleMaintenance(WRITE_QUIET_MS);
         if (this.walBytesSinceCheckpoint >= this.checkpointBytes && this.checkpointing === undefined && this.closing === undefined) {
           this.runCheckpoint().catch(() => undefined);
         }
@@ -373,13 +377,20 @@ export class OmenDB {
 
   /**
    * Runs background index work (training, joining new records, consolidating deletions) in slices
-   * of about 20 ms between other events, until none is left.
+   * of about 20 ms, only while writes are quiet: a write stream is never slowed by indexing (searches
+   * stay correct meanwhile through the exact scan of not-yet-indexed records, and `buildIndex()`
+   * does the work at once after a bulk load).
    */
-  private scheduleMaintenance(): void {
+  private scheduleMaintenance(delayMs = 0): void {
     if (this.maintenance !== undefined || this.closing !== undefined || this.failure !== undefined) return;
-    const immediate = setImmediate(() => {
+    const timer = setTimeout(() => {
       this.maintenance = undefined;
       if (this.closing !== undefined) return;
+      const quietFor = performance.now() - this.lastWriteAt;
+      if (this.pendingWrites > 0 || quietFor < WRITE_QUIET_MS) {
+        this.scheduleMaintenance(WRITE_QUIET_MS);
+        return;
+      }
       let more = false;
       for (const c of this.collections.values()) {
         const index = c.store.index;
@@ -388,10 +399,11 @@ export class OmenDB {
         more ||= index.hasWork();
       }
       if (more) this.scheduleMaintenance();
-    });
-    immediate.unref();
-    this.maintenance = immediate;
+    }, delayMs);
+    timer.unref();
+    this.maintenance = timer;
   }
+
 
   private modifyCollection(collection: Collection, changes: { name?: string; metadata?: Metadata }): void {
     this.assertWritable();
