@@ -47,7 +47,8 @@ describe("construction", () => {
       { path: tmp, efSearch: 0 },
     ];
     for (const config of bad) {
-      expect(() => new OmenDBVectorStore(e, config as never), JSON.stringify(config)).toThrow(
+      const label = Object.entries(config as object).map(([k, v]) => `${k}=${k === "db" ? "OmenDB" : JSON.stringify(v)}`).join(" ");
+      expect(() => new OmenDBVectorStore(e, config as never), label).toThrow(
         expect.objectContaining({ name: "ValidationError", code: "INVALID_OPTION" }),
       );
     }
