@@ -49,7 +49,7 @@ const INDEX_THRESHOLD = 30;
  *   reliability.regressions.test.ts) — so this stays false until it is fixed.
  */
 const CRASH_REPLAY_KEEPS_INSERTION_ORDER = true;
-const INDEX_FINDS_STORED_VECTOR_FIRST = false;
+const INDEX_FINDS_STORED_VECTOR_FIRST = true;
 
 // ---------------------------------------------------------------------------------------------
 // The model

@@ -73,7 +73,7 @@ describe("DiskANN graph reachability under updates (graph level, deterministic)"
   // maintenance). Here: seed 1 cuts slot 66 off at step 546 when slot 44, its only in-neighbour, is
   // re-inserted with a new vector. Fresh-DiskANN keeps an updated point's old out-edges until
   // consolidation hands them to its in-neighbours.
-  it.skip("keeps every live node reachable from the entry through inserts, re-inserts, deletes and consolidation", () => {
+  it("keeps every live node reachable from the entry through inserts, re-inserts, deletes and consolidation", () => {
     const DIM = 16;
     const rand = mulberry32(1);
     const vectors: Float32Array[] = [];

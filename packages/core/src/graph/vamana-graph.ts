@@ -169,8 +169,10 @@ export class VamanaGraph {
     this.reserve(slot + 1);
     // Re-inserting the entry point: its edges are about to go, so start from one of its neighbours.
     let start = this.entry;
+    let former: Uint32Array | undefined;
     if (this.present[slot] === 1) {
       if (slot === this.entry) start = this.neighbors(slot)[0] ?? this.anyOther(slot);
+      former = Uint32Array.from(this.neighbors(slot));
       this.unlink(slot);
       this.deletedCount -= this.deleted[slot]!;
     } else {
@@ -186,6 +188,7 @@ export class VamanaGraph {
     const candidates = this.candidatesFor(slot, fromSlot, guide, start);
     this.setPruned(slot, candidates.slots, candidates.distances, fromSlot, alpha);
     this.addBackEdges(slot, fromSlot, alpha);
+    if (former !== undefined && former.length > 0) this.rehome(slot, former, fromSlot, alpha);
   }
 
   /**
@@ -303,24 +306,45 @@ export class VamanaGraph {
   }
 
   private addBackEdges(slot: number, fromSlot: DistanceFromSlot, alpha: number): void {
+    for (const nb of Array.from(this.neighbors(slot))) this.addEdge(nb, slot, fromSlot, alpha);
+  }
+
+  /** Adds the edge from → to unless present, re-pruning `from` when it is full. */
+  private addEdge(from: number, to: number, fromSlot: DistanceFromSlot, alpha: number): void {
     const R = this.params.maxDegree;
-    for (const nb of Array.from(this.neighbors(slot))) {
-      const deg = this.degrees[nb]!;
-      const base = nb * R;
-      let has = false;
-      for (let j = 0; j < deg; j++) if (this.adjacency[base + j] === slot) has = true;
-      if (has) continue;
-      if (deg < R) {
-        this.adjacency[base + deg] = slot;
-        this.degrees[nb] = deg + 1;
-        continue;
-      }
-      const candidates = Uint32Array.from([...this.neighbors(nb), slot]);
-      const d = new Float32Array(candidates.length);
-      fromSlot(nb, candidates, candidates.length, d);
-      this.setPruned(nb, candidates, d, fromSlot, alpha);
+    const deg = this.degrees[from]!;
+    const base = from * R;
+    for (let j = 0; j < deg; j++) if (this.adjacency[base + j] === to) return;
+    if (deg < R) {
+      this.adjacency[base + deg] = to;
+      this.degrees[from] = deg + 1;
+      return;
+    }
+    const candidates = Uint32Array.from([...this.neighbors(from), to]);
+    const d = new Float32Array(candidates.length);
+    fromSlot(from, candidates, candidates.length, d);
+    this.setPruned(from, candidates, d, fromSlot, alpha);
+  }
+
+  /**
+   * After `slot` was re-linked, each former out-neighbour it no longer points at may have lost its
+   * only in-edge: give it one from the new neighbour of `slot` closest to it (the one that "covered"
+   * it in pruning), as Fresh-DiskANN hands an updated point's old edges on.
+   */
+  private rehome(slot: number, former: Uint32Array, fromSlot: DistanceFromSlot, alpha: number): void {
+    const kept = Uint32Array.from(this.neighbors(slot));
+    if (kept.length === 0) return;
+    const keptSet = new Set(kept);
+    const d = new Float32Array(kept.length);
+    for (const n of former) {
+      if (n === slot || keptSet.has(n) || this.present[n] !== 1) continue;
+      fromSlot(n, kept, kept.length, d);
+      let best = 0;
+      for (let i = 1; i < kept.length; i++) if (d[i]! < d[best]!) best = i;
+      this.addEdge(kept[best]!, n, fromSlot, alpha);
     }
   }
+
 
   /**
    * RobustPrune (DiskANN Algorithm 2): from candidates sorted by distance to `p`, keep the closest,
