@@ -44,9 +44,9 @@ const INDEX_THRESHOLD = 30;
  *   (re-inserting the entry's own slot stripped its edges; records inserted while the only reachable
  *   node was a tombstone got none), so a k = 1 search returned the entry's record for every query
  *   (reproduced in reliability.regressions.test.ts). False: a miss of an unreachable record is counted.
- *   BUG (open): a third way remains — re-inserting a present slot drops its out-edges at once and can
- *   orphan a node whose only in-edge came from it (graph-level reproduction, skipped, in
- *   reliability.regressions.test.ts) — so this stays false until it is fixed.
+ *   A third way, fixed since: re-inserting a present slot dropped its out-edges at once and could
+ *   orphan a node whose only in-edge came from it (graph-level regression test in
+ *   reliability.regressions.test.ts).
  */
 const CRASH_REPLAY_KEEPS_INSERTION_ORDER = true;
 const INDEX_FINDS_STORED_VECTOR_FIRST = true;
