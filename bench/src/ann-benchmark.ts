@@ -8,10 +8,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { runInChild } from "./child-process.js";
+import { snapshotCore } from "./core-snapshot.js";
 import { resolveDataset, type BenchPaths, type DatasetSpec } from "./datasets.js";
 import type { SearchSetting } from "./engines/engine.js";
 import { ENGINE_NAMES } from "./engines/registry.js";
-import { machineInfo, type MachineInfo } from "./machine-info.js";
+import { gitCommit, machineInfo, type MachineInfo } from "./machine-info.js";
 import {
   RESULTS_SCHEMA,
   type AnnResultsFile,
@@ -139,9 +140,21 @@ async function runEngine(engine: string, spec: DatasetSpec, opts: AnnOptions, ma
 export async function runAnnBenchmark(opts: AnnOptions): Promise<string[]> {
   fs.mkdirSync(opts.outDir, { recursive: true });
   const written: string[] = [];
+  // The commit is read once, with the core snapshot, so it names the code every engine ran against.
+  const commit = gitCommit(opts.paths.repoRoot);
+  const dropSnapshot = opts.engines.includes("omendb") ? snapshotCore(opts.paths) : () => {};
+  try {
+    await runAll(opts, written, commit);
+  } finally {
+    dropSnapshot();
+  }
+  return written;
+}
+
+async function runAll(opts: AnnOptions, written: string[], commit: string): Promise<void> {
   for (const name of opts.datasets) {
     const spec = await resolveDataset(name, opts.paths, { n: opts.n, dim: opts.dim, queries: opts.smoke ? 100 : 1000, log: opts.log });
-    const machine = machineInfo(opts.paths.repoRoot, opts.argv);
+    const machine = { ...machineInfo(opts.paths.repoRoot, opts.argv), commit };
     const file = path.join(opts.outDir, `${runDate(machine)}-${spec.name}.json`);
     if (machine.loadAverage[0]! > machine.cores / 2) {
       opts.log(`warning: load average ${machine.loadAverage[0]} on ${machine.cores} cores — other work on this machine will skew the figures`);
@@ -172,7 +185,6 @@ export async function runAnnBenchmark(opts: AnnOptions): Promise<string[]> {
     written.push(file);
     opts.log(`results: ${path.relative(process.cwd(), file)}`);
   }
-  return written;
 }
 
 /** Cores used for "all cores" figures by default. */

@@ -181,6 +181,8 @@ async function runSearch(job: Extract<ChildJob, { phase: "search" }>): Promise<S
     await reader.close();
     judge.close();
   }
+  const best = Math.max(...outcome.points!.map((p) => p.recall));
+  if (best < 0.5) outcome.notes!.push(`recall@${knobs.k} never exceeds ${best.toFixed(3)} over the whole sweep: this looks like a bug in the engine or its adapter, not a tuning matter`);
   return outcome;
 }
 

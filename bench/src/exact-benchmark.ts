@@ -1,8 +1,8 @@
 /**
  * `pnpm bench exact`: OmenDB's exact search time per query over n × dim vectors (default the
  * synthetic 100,000 × 1536 set) against the memory-bandwidth bound, all in one process:
- * 1. load the base into a collection (durability "none": loading is not what is measured), close,
- *    reopen, and time `collection.search(q, { k: 10 })` for each query (p50/mean/p99, recall@10);
+ * 1. load the base into a collection (durability "none": loading is not what is measured; index
+ *    threshold set out of reach so every search is the exact scan), close, reopen, and time `collection.search(q, { k: 10 })` for each query (p50/mean/p99, recall@10);
  * 2. measure streaming-read bandwidth with the WASM SIMD `sum` kernel over a 1 GiB buffer (best of
  *    several passes, one thread) — the bound is n·dim·4 bytes / bandwidth;
  * 3. time the bench's own WASM SIMD `dots` scan over the same vectors held in WebAssembly memory, as a
@@ -50,7 +50,8 @@ export async function runExactBenchmark(opts: CommandOptions): Promise<string> {
 
   // 1. OmenDB.
   let db = await OmenDB.open(dir, { durability: "none" });
-  let collection = await db.createCollection("exact", { dimension: spec.dim, metric: spec.metric });
+  // No index: this measures the exact scan (the collection would otherwise start building its index).
+  let collection = await db.createCollection("exact", { dimension: spec.dim, metric: spec.metric, index: { threshold: Number.MAX_SAFE_INTEGER } });
   for (const { start, vectors } of fvecsChunks(spec.baseFile, spec.count, 10_000)) {
     for (let r = 0; r < vectors.count; r += 1000) {
       const rows = Math.min(1000, vectors.count - r);

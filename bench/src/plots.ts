@@ -55,7 +55,7 @@ export function plotSpec(results: AnnResultsFile): vegaLite.TopLevelSpec {
     width: 640,
     height: 400,
     background: "white",
-    config: { font: "DejaVu Sans", view: { stroke: "#ddd" } },
+    config: { font: "DejaVu Sans", view: { stroke: "#ddd" }, legend: { symbolOpacity: 1 } },
     data: { values: rows },
     encoding: {
       x: { field: "recall", type: "quantitative", title: `recall@${results.knobs.k}`, scale: { domain: [lo, 1], zero: false } },

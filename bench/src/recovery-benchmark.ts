@@ -1,7 +1,8 @@
 /**
  * `pnpm bench recovery`: seconds to reopen an OmenDB folder whose WAL holds records that were never
  * checkpointed. A child process writes (durability "fsync", checkpointBytes = 2^52 so no checkpoint
- * runs) and reports its acknowledged records; the harness then SIGKILLs it and a fresh child times
+ * runs; the collection's index threshold is out of reach, so no ANN index is trained) and reports its
+ * acknowledged records; the harness then SIGKILLs it and a fresh child times
  * `OmenDB.open` (replay, then the checkpoint open performs after a replay) and checks `count()`.
  * Two shapes: 100 batched calls of 1,000 records, and 100,000 single-record calls (256 in flight),
  * i.e. one WAL record per call.

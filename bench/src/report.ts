@@ -147,8 +147,20 @@ function annSection(r: AnnResultsFile, file: string): string {
       `Source: \`${String(d.source["folder"] ?? "")}\`.`,
   );
   out.push("");
-  const runs = [...new Set(r.engines.map((e) => `${e.run.date.slice(0, 16).replace("T", " ")} UTC, commit ${e.run.commit.slice(0, 12)}, \`${e.run.command}\``))];
-  out.push(`Machine: ${m.cpuModel}, ${m.cores} cores, ${fmt(m.memoryTotalBytes / 2 ** 30)} GiB, Node ${m.node}, load average at start ${(m.loadAverage ?? []).join(" / ") || "?"}. Runs: ${runs.join("; ")}. Data: [\`${file}\`](${file}).`);
+  const groups = new Map<string, string[]>();
+  for (const e of r.engines) {
+    const key = `commit ${e.run.commit.slice(0, 12)}, \`${e.run.command}\``;
+    groups.set(key, [...(groups.get(key) ?? []), e.run.date]);
+  }
+  const runs = [...groups].map(([key, dates]) => {
+    const sorted = dates.sort();
+    const first = sorted[0]!.slice(0, 16).replace("T", " ");
+    const last = sorted[sorted.length - 1]!.slice(11, 16);
+    return `${first}${sorted.length > 1 && last !== first.slice(11) ? `–${last}` : ""} UTC, ${key}`;
+  });
+  const loads = r.engines.map((e) => e.run.loadAverage?.[0]).filter((x): x is number => x !== undefined);
+  const load = loads.length ? `1-minute load average ${fmt(Math.min(...loads))}–${fmt(Math.max(...loads))} at engine starts` : `load average at start ${(m.loadAverage ?? []).join(" / ") || "?"}`;
+  out.push(`Machine: ${m.cpuModel}, ${m.cores} cores, ${fmt(m.memoryTotalBytes / 2 ** 30)} GiB, Node ${m.node}; ${load}. Runs: ${runs.join("; ")}. Data: [\`${file}\`](${file}).`);
   out.push("");
   out.push(`![recall vs QPS on ${d.name}](plots/${d.name}.svg)`);
   out.push("");
@@ -201,7 +213,7 @@ function ingestSection(r: IngestResultsFile, file: string): string {
 
 function exactSection(r: ExactResultsFile, file: string): string {
   const out = [`### Exact search vs the memory-bandwidth bound (${r.dataset}, ${r.n.toLocaleString("en-US")} × ${r.dim})`, ""];
-  out.push(`One query reads ${fmt(r.bytesPerQuery / 1e6)} MB of vectors. Streaming-read bandwidth measured in the same process (WASM SIMD sum over ${fmt(r.bandwidth.bufferBytes / 2 ** 30)} GiB, one thread): **${fmt(r.bandwidth.gbPerSecond)} GB/s**, so the bound is **${fmt(r.boundMs)} ms** per query. ${r.machine.date.slice(0, 10)}, commit ${r.machine.commit.slice(0, 12)}, \`${r.machine.command}\`, [\`${file}\`](${file}).`);
+  out.push(`Collection without an ANN index (threshold out of reach), so every search is the exact scan. One query reads ${fmt(r.bytesPerQuery / 1e6)} MB of vectors. Streaming-read bandwidth measured in the same process (WASM SIMD sum over ${fmt(r.bandwidth.bufferBytes / 2 ** 30)} GiB, one thread): **${fmt(r.bandwidth.gbPerSecond)} GB/s**, so the bound is **${fmt(r.boundMs)} ms** per query. ${r.machine.date.slice(0, 10)}, commit ${r.machine.commit.slice(0, 12)}, \`${r.machine.command}\`, [\`${file}\`](${file}).`);
   out.push("");
   out.push("| | p50 ms | mean ms | p99 ms | QPS | effective GB/s | × bound (p50) | recall@10 |");
   out.push("|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -215,7 +227,7 @@ function exactSection(r: ExactResultsFile, file: string): string {
 
 function recoverySection(r: RecoveryResultsFile, file: string): string {
   const out = [`### Reopen after a crash (SIGKILL before any checkpoint, ${r.dim}-d)`, ""];
-  out.push(`A child process upserts with durability "fsync" and checkpoints disabled (checkpointBytes set beyond the WAL size), reports each acknowledged batch, and is killed with SIGKILL; a fresh process times \`OmenDB.open\` (WAL replay) and checks \`count()\`. Goal: ≤ ${r.goalSecondsPer100k} s per 100,000 records. ${r.machine.date.slice(0, 10)}, commit ${r.machine.commit.slice(0, 12)}, \`${r.machine.command}\`, [\`${file}\`](${file}).`);
+  out.push(`A child process upserts with durability "fsync", checkpoints disabled (checkpointBytes set beyond the WAL size) and no ANN index (index threshold out of reach), reports each acknowledged batch, and is killed with SIGKILL; a fresh process times \`OmenDB.open\` (WAL replay) and checks \`count()\`. Goal: ≤ ${r.goalSecondsPer100k} s per 100,000 records. ${r.machine.date.slice(0, 10)}, commit ${r.machine.commit.slice(0, 12)}, \`${r.machine.command}\`, [\`${file}\`](${file}).`);
   out.push("");
   out.push("| run | records acknowledged | upsert calls | WAL bytes | open s | count after open | s per 100k records |");
   out.push("|---|---:|---:|---:|---:|---:|---:|");
@@ -228,6 +240,7 @@ function recoverySection(r: RecoveryResultsFile, file: string): string {
 
 /** Renders plots and REPORT.md for the results in `dir`; returns the report path. */
 export async function writeReport(dir: string): Promise<string> {
+  fs.mkdirSync(dir, { recursive: true });
   const files = loadResults(dir);
   const ann = latestPer<AnnResultsFile>(files, "ann", (d) => d.dataset.name).sort(
     (a, b) => (a.data.dataset.kind === b.data.dataset.kind ? a.data.dataset.name.localeCompare(b.data.dataset.name) : a.data.dataset.kind === "real" ? -1 : 1),

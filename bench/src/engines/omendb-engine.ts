@@ -16,7 +16,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { OmenDB, type Collection } from "@omendb/core";
+import { pathToFileURL } from "node:url";
+import type * as Core from "@omendb/core";
 import type { DatasetSpec } from "../datasets.js";
 import { checkOptions, EXACT_SWEEP, sweepOf, type BuildContext, type BuildInfo, type Engine, type EngineReader, type SearchSetting } from "./engine.js";
 
@@ -36,9 +37,15 @@ export function indexThreshold(dim: number, options: Record<string, number | str
   return Math.max(10_000, Math.ceil((32 * 2 ** 20) / (dim * 4)));
 }
 
+/** The core module: the run's frozen snapshot when the harness made one (core-snapshot.ts), else @omendb/core. */
+function coreModuleUrl(): string {
+  const snapshot = process.env["OMENDB_CORE_MODULE"];
+  return snapshot ? pathToFileURL(snapshot).href : import.meta.resolve("@omendb/core");
+}
+
 function coreVersion(): string {
   try {
-    const pkg = JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.resolve("@omendb/core")), "utf8")) as { version: string };
+    const pkg = JSON.parse(fs.readFileSync(new URL("../package.json", coreModuleUrl()), "utf8")) as { version: string };
     return pkg.version;
   } catch {
     return "workspace";
@@ -47,10 +54,16 @@ function coreVersion(): string {
 
 /** The OmenDB engine. */
 export function createOmenDBEngine(): Engine {
+  let OmenDB: typeof Core.OmenDB;
   return {
     name: "omendb",
     kind: EXACT_KIND,
     async load() {
+      try {
+        OmenDB = ((await import(coreModuleUrl())) as typeof Core).OmenDB;
+      } catch (err) {
+        return `@omendb/core cannot be loaded (${err instanceof Error ? err.message.split("\n")[0] : String(err)}); run \`pnpm build\``;
+      }
       return typeof OmenDB?.open === "function" ? null : "@omendb/core does not export OmenDB.open";
     },
     version: coreVersion,
@@ -93,7 +106,7 @@ export function createOmenDBEngine(): Engine {
         fs.cpSync(dir, folder, { recursive: true, filter: (src) => path.basename(src) !== "LOCK" });
       }
       const db = await OmenDB.open(folder);
-      const collection: Collection = db.getCollection(COLLECTION);
+      const collection: Core.Collection = db.getCollection(COLLECTION);
       if (collection.dimension !== spec.dim) throw new Error(`omendb: collection has dimension ${collection.dimension}, dataset ${spec.dim}`);
       let extra: Record<string, number | string> = {};
       return {
