@@ -52,11 +52,14 @@ function coreVersion(): string {
   }
 }
 
-/** The OmenDB engine. */
-export function createOmenDBEngine(): Engine {
+/**
+ * The OmenDB engine. `exactOnly` ("omendb-exact") sets the collection's index threshold out of reach,
+ * so every search is the exact scan: OmenDB's exact baseline on every dataset.
+ */
+export function createOmenDBEngine(exactOnly = false): Engine {
   let OmenDB: typeof Core.OmenDB;
   return {
-    name: "omendb",
+    name: exactOnly ? "omendb-exact" : "omendb",
     kind: EXACT_KIND,
     async load() {
       try {
@@ -70,8 +73,9 @@ export function createOmenDBEngine(): Engine {
     unsupported: () => null,
     defaultSweep: () => EXACT_SWEEP,
     async build(ctx: BuildContext): Promise<BuildInfo> {
-      checkOptions("omendb", ctx.options, INDEX_OPTIONS);
-      const index = Object.keys(ctx.options).length > 0 ? { index: { ...ctx.options } as Record<string, number> } : {};
+      checkOptions(exactOnly ? "omendb-exact" : "omendb", ctx.options, exactOnly ? [] : INDEX_OPTIONS);
+      const indexOptions = exactOnly ? { threshold: Number.MAX_SAFE_INTEGER } : (ctx.options as Record<string, number>);
+      const index = Object.keys(indexOptions).length > 0 ? { index: indexOptions } : {};
       const db = await OmenDB.open(ctx.dir);
       const collection = await db.createCollection(COLLECTION, { dimension: ctx.spec.dim, metric: ctx.spec.metric, ...index });
       const dim = ctx.spec.dim;
@@ -87,12 +91,12 @@ export function createOmenDBEngine(): Engine {
       }
       // buildIndex() would build an index at any size; call it only where the collection would build
       // one by itself, so small collections stay exact as they do for users.
-      const threshold = indexThreshold(ctx.spec.dim, ctx.options);
+      const threshold = indexThreshold(ctx.spec.dim, indexOptions);
       if (ctx.spec.count >= threshold) await collection.buildIndex();
       const status = collection.indexStatus();
       await db.close();
       return {
-        params: { durability: "fsync", batch: BATCH, metric: ctx.spec.metric, index: ctx.options, threshold, status },
+        params: { durability: "fsync", batch: BATCH, metric: ctx.spec.metric, index: indexOptions, threshold, status },
         buildThreads: 1,
         kind: status.mode === "index" ? INDEX_KIND : EXACT_KIND,
       };

@@ -1,7 +1,7 @@
 /**
- * All benchmarked engines by name, and the `--only` selection rule: a token selects every engine whose
- * name starts with it ("faiss" → faiss-hnsw and faiss-flat, "lancedb" → both LanceDB set-ups,
- * "hnswlib" → hnswlib-node). OmenDB is imported lazily so a missing or unbuilt @omendb/core makes
+ * All benchmarked engines by name, and the `--only` selection rule: a token that is an engine's name
+ * selects that engine, any other token every engine whose name starts with it ("faiss" → faiss-hnsw
+ * and faiss-flat, "lancedb" → both LanceDB set-ups, "hnswlib" → hnswlib-node, "omendb" → omendb only). OmenDB is imported lazily so a missing or unbuilt @omendb/core makes
  * that one engine unavailable instead of breaking the harness.
  */
 import type { Engine } from "./engine.js";
@@ -14,6 +14,7 @@ import { createVectraEngine } from "./vectra-engine.js";
 
 const FACTORIES: Record<string, () => Promise<Engine>> = {
   omendb: async () => (await import("./omendb-engine.js")).createOmenDBEngine(),
+  "omendb-exact": async () => (await import("./omendb-engine.js")).createOmenDBEngine(true),
   "hnswlib-node": async () => createHnswlibEngine(),
   usearch: async () => createUsearchEngine(),
   "faiss-hnsw": async () => createFaissHnswEngine(),
@@ -33,7 +34,7 @@ export function selectEngines(only: readonly string[] | undefined): string[] {
   const picked = new Set<string>();
   for (const token of only) {
     const t = token.trim().toLowerCase();
-    const hits = ENGINE_NAMES.filter((n) => n.startsWith(t));
+    const hits = ENGINE_NAMES.includes(t) ? [t] : ENGINE_NAMES.filter((n) => n.startsWith(t));
     if (hits.length === 0) throw new Error(`--only ${token}: no engine matches; engines: ${ENGINE_NAMES.join(", ")}`);
     hits.forEach((h) => picked.add(h));
   }
