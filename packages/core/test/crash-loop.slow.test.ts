@@ -32,13 +32,12 @@ import { COLLECTIONS, THRESHOLD, applyToModel, changesModel, isDataOp, opAt, rec
 const ITERATIONS = Number(process.env["OMENDB_CRASH_ITERATIONS"] ?? 1000);
 const SEED = Number(process.env["OMENDB_CRASH_SEED"] ?? 7);
 /**
- * BUG (open; reproduced, skipped, in reliability.regressions.test.ts): re-inserting a present slot
- * drops its out-edges at once, so a record whose only in-edge came from it becomes unreachable from
- * the DiskANN graph's entry point and no search returns it. While false, a k = 1 miss of a record
- * unreachable from the entry is counted (`top1MissesUnreachable`), not failed; any other miss fails.
- * Set it to true once the engine is fixed.
+ * Records once became unreachable from the DiskANN graph's entry point; the last way, found by this
+ * test (re-inserting a present slot dropped its out-edges and could orphan a node whose only in-edge
+ * came from it), was fixed in 6571676 (regression tests in reliability.regressions.test.ts). False
+ * tolerates, and counts, a k = 1 miss of a record unreachable from the entry; true fails on any miss.
  */
-const INDEX_FINDS_STORED_VECTOR_FIRST = false;
+const INDEX_FINDS_STORED_VECTOR_FIRST = true;
 
 const child = fileURLToPath(new URL("./fixtures/crash-loop-child.mjs", import.meta.url));
 

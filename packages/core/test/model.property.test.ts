@@ -300,8 +300,12 @@ class Harness {
   /** Totals over the whole test, for the report. */
   static stats = { runs: 0, ops: 0, writesChecked: 0, reopens: 0, crashes: 0, indexedSearches: 0, top1Checks: 0, top1Misses: 0 };
 
+  /** Every folder this run used (the first and each crash image), removed when the run ends. */
+  readonly dirs: string[] = [];
+
   constructor(readonly config: Config) {
     this.dir = tempDir();
+    this.dirs.push(this.dir);
   }
 
   async open(): Promise<void> {
@@ -413,6 +417,7 @@ class Harness {
       case "crash": {
         // The files exactly as a kill -9 would leave them now (a background checkpoint may be mid-way).
         const image = tempDir();
+        this.dirs.push(image);
         fs.cpSync(this.dir, image, { recursive: true });
         fs.rmSync(path.join(image, "LOCK"), { force: true });
         await this.db.close();
@@ -531,10 +536,11 @@ describe("collection operations against an in-memory model", () => {
           await h.checkAll();
         } finally {
           await h.db.close();
+          for (const dir of h.dirs) fs.rmSync(dir, { recursive: true, force: true });
         }
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: process.env["OMENDB_PROPERTY_SHRINK"] !== "1" },
     );
     console.log(`model.property: ${JSON.stringify(Harness.stats)}`);
-  }, 600_000);
+  }, Math.max(600_000, RUNS * 2_000));
 });

@@ -1,7 +1,7 @@
 /**
  * Minimal reproductions of engine bugs found by the reliability tests (model.property,
- * damage.every-file, fault-injection.db), kept as regression tests once fixed. An open bug stays
- * skipped with a `BUG:` note until the engine is fixed.
+ * damage.every-file, fault-injection.db, crash-loop.slow), kept as regression tests once fixed. An
+ * open bug stays skipped with a `BUG:` note until the engine is fixed.
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_VAMANA_PARAMS, VamanaGraph } from "../src/graph/vamana-graph.js";
@@ -64,15 +64,13 @@ describe("DiskANN graph reachability", () => {
 });
 
 describe("DiskANN graph reachability under updates (graph level, deterministic)", () => {
-  // BUG: re-inserting a present slot (an upsert of an existing id, or a new record reusing a deleted
-  // record's slot before consolidation) drops that slot's out-edges at once (VamanaGraph.insert →
-  // unlink, vamana-graph.ts); a node whose only in-edge came from it is then unreachable from the
-  // entry for good (consolidation only repairs edges into deleted nodes). Searches never return such
-  // a record, not even for its own vector. Found by crash-loop.slow.test.ts (iteration 52 of seed 7:
-  // "b425", in-degree 0, out-degree 8, in a 529-record l2 collection; still unreachable after all
-  // maintenance). Here: seed 1 cuts slot 66 off at step 546 when slot 44, its only in-neighbour, is
-  // re-inserted with a new vector. Fresh-DiskANN keeps an updated point's old out-edges until
-  // consolidation hands them to its in-neighbours.
+  // Regression (found by crash-loop.slow.test.ts, fixed in 6571676). Re-inserting a present slot (an
+  // upsert of an existing id, or a new record reusing a deleted record's slot before consolidation)
+  // dropped its out-edges at once (VamanaGraph.insert → unlink); a node whose only in-edge came from
+  // it was then unreachable from the entry for good, and no search returned it, not even for its own
+  // vector. The crash loop hit it at iteration 52 of seed 7 ("b425", in-degree 0, out-degree 8, in a
+  // 529-record l2 collection). Here: seed 1 cut slot 66 off at step 546, when slot 44, its only
+  // in-neighbour, was re-inserted with a new vector.
   it("keeps every live node reachable from the entry through inserts, re-inserts, deletes and consolidation", () => {
     const DIM = 16;
     const rand = mulberry32(1);
