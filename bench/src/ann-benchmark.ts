@@ -65,10 +65,14 @@ function writeJsonAtomic(file: string, value: unknown): void {
 /** Runs one engine on one dataset: build child, then search child. */
 async function runEngine(engine: string, spec: DatasetSpec, opts: AnnOptions, machine: MachineInfo): Promise<EngineResult> {
   const workDir = path.join(opts.paths.cacheDir, "work", spec.name, engine);
-  fs.rmSync(workDir, { recursive: true, force: true });
-  for (const leftover of fs.existsSync(path.dirname(workDir)) ? fs.readdirSync(path.dirname(workDir)) : []) {
-    if (leftover.startsWith(`${engine}.reader-`)) fs.rmSync(path.join(path.dirname(workDir), leftover), { recursive: true, force: true });
-  }
+  // Reader copies (`<dir>.reader-N`) left by a crashed search child go too.
+  const clean = (): void => {
+    fs.rmSync(workDir, { recursive: true, force: true });
+    for (const leftover of fs.existsSync(path.dirname(workDir)) ? fs.readdirSync(path.dirname(workDir)) : []) {
+      if (leftover.startsWith(`${engine}.reader-`)) fs.rmSync(path.join(path.dirname(workDir), leftover), { recursive: true, force: true });
+    }
+  };
+  clean();
   fs.mkdirSync(workDir, { recursive: true });
   const result: EngineResult = {
     engine,
@@ -132,7 +136,7 @@ async function runEngine(engine: string, spec: DatasetSpec, opts: AnnOptions, ma
     );
     return result;
   } finally {
-    if (!opts.keep) fs.rmSync(workDir, { recursive: true, force: true });
+    if (!opts.keep) clean();
   }
 }
 

@@ -13,7 +13,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type Collection, OmenDB, type OmenDBError } from "../src/index.js";
-import { randomVectors, tempDir } from "./helpers.js";
+import { crashImage, randomVectors, tempDir } from "./helpers.js";
 
 type Kind = "wal" | "vec" | "ann";
 type Op = "write" | "datasync";
@@ -143,14 +143,6 @@ async function expectFailStopped(db: OmenDB, c: Collection, ackedCount: number):
   expect(await c.count()).toBe(ackedCount * 3);
   expect((await c.search(vectors[0]!, { k: 1 }))[0]?.id).toBe("b0-0");
   return crashImage(db.path);
-}
-
-/** A copy of a folder as a kill -9 would leave it now. */
-function crashImage(dir: string): string {
-  const image = tempDir();
-  fs.cpSync(dir, image, { recursive: true });
-  fs.rmSync(path.join(image, "LOCK"), { force: true });
-  return image;
 }
 
 /** Reopens with no fault armed: every acknowledged batch is there; every rejected one wholly or not at all. */

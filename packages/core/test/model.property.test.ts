@@ -28,7 +28,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type Collection, type Metric, OmenDB, type OmenDBError, type Where } from "../src/index.js";
 import { mulberry32 } from "../src/internal/seeded-random.js";
-import { tempDir } from "./helpers.js";
+import { crashImage, tempDir } from "./helpers.js";
 
 const SEED = Number(process.env["OMENDB_PROPERTY_SEED"] ?? 20251126);
 const RUNS = Number(process.env["OMENDB_PROPERTY_RUNS"] ?? 200);
@@ -416,10 +416,8 @@ class Harness {
         return;
       case "crash": {
         // The files exactly as a kill -9 would leave them now (a background checkpoint may be mid-way).
-        const image = tempDir();
+        const image = crashImage(this.dir);
         this.dirs.push(image);
-        fs.cpSync(this.dir, image, { recursive: true });
-        fs.rmSync(path.join(image, "LOCK"), { force: true });
         await this.db.close();
         this.dir = image;
         await this.open();

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CorruptionError, OmenDB } from "../src/index.js";
-import { randomVectors, tempDir } from "./helpers.js";
+import { crashImage as copyImage, randomVectors, tempDir } from "./helpers.js";
 
 const DIM = 8;
 
@@ -10,7 +10,7 @@ const DIM = 8;
  * Writes `batches` acknowledged batches of 5 records and returns a copy of the folder taken while
  * the database was still open: the exact image a crash at that moment leaves on disk.
  */
-async function crashImage(batches: number): Promise<string> {
+async function imageAfterBatches(batches: number): Promise<string> {
   const dir = tempDir();
   const db = await OmenDB.open(dir, { durability: "fsync" });
   const c = await db.createCollection("c", { dimension: DIM });
@@ -18,8 +18,7 @@ async function crashImage(batches: number): Promise<string> {
   for (let b = 0; b < batches; b++) {
     await c.upsert(vectors.slice(b * 5, b * 5 + 5).map((vector, i) => ({ id: `b${b}-${i}`, vector, metadata: { b } })));
   }
-  const image = tempDir();
-  fs.cpSync(dir, image, { recursive: true });
+  const image = copyImage(dir);
   await db.close();
   return image;
 }
@@ -34,7 +33,7 @@ function walSegments(dir: string): string[] {
 
 describe("recovery from a crash image", () => {
   it("replays every acknowledged batch", async () => {
-    const image = await crashImage(6);
+    const image = await imageAfterBatches(6);
     const db = await OmenDB.open(image);
     expect(await db.getCollection("c").count()).toBe(30);
     await db.close();
@@ -50,8 +49,7 @@ describe("recovery from a crash image", () => {
     await c.delete(["b"]);
     await c.upsert([{ id: "b", vector: [0, 1] }]);
     await c.upsert([{ id: "c", vector: [1, 1] }]);
-    const image = tempDir();
-    fs.cpSync(dir, image, { recursive: true });
+    const image = copyImage(dir);
     await db.close();
     const again = await OmenDB.open(image);
     expect((await again.getCollection("c").get({})).map((r) => r.id)).toEqual(["a", "b", "c"]);
@@ -59,7 +57,7 @@ describe("recovery from a crash image", () => {
   });
 
   it("truncates a torn WAL tail and keeps every complete record", async () => {
-    const image = await crashImage(6);
+    const image = await imageAfterBatches(6);
     const last = walSegments(image).at(-1)!;
     const intact = fs.readFileSync(last);
     // A crash in the middle of writing the next record: the first half of a record-shaped write.
@@ -77,7 +75,7 @@ describe("recovery from a crash image", () => {
   });
 
   it("treats a zero-filled tail after the last record as torn", async () => {
-    const image = await crashImage(6);
+    const image = await imageAfterBatches(6);
     const last = walSegments(image).at(-1)!;
     // A write that extended the file but never filled it leaves zeros after the last record.
     fs.appendFileSync(last, Buffer.alloc(4096));
@@ -87,7 +85,7 @@ describe("recovery from a crash image", () => {
   });
 
   it("raises CorruptionError for a flipped byte in a WAL record before the tail", async () => {
-    const image = await crashImage(6);
+    const image = await imageAfterBatches(6);
     const segment = walSegments(image).at(-1)!;
     const bytes = fs.readFileSync(segment);
     const at = Math.floor(bytes.length / 2); // inside a middle record, well before the tail
