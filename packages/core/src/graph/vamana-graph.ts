@@ -22,6 +22,16 @@ export interface VamanaParams {
   alpha: number;
 }
 
+/**
+ * Share of a full neighbour list that robust pruning fills with the farthest surviving candidates
+ * instead of the nearest. Where distances concentrate (tight clusters in high dimensions), α-pruning
+ * removes almost nothing inside a cluster, so truncating to the R nearest keeps only in-cluster edges
+ * and every back-edge into a newly reached cluster is dropped: clusters larger than R become islands
+ * no search can leave. Reserving the tail for long edges keeps them connected; on data where pruning
+ * already leaves fewer than R edges it changes nothing.
+ */
+const LONG_EDGE_SHARE = 1 / 8;
+
 /** Defaults from the DiskANN paper's experiments. */
 export const DEFAULT_VAMANA_PARAMS: VamanaParams = { maxDegree: 64, buildListSize: 100, alpha: 1.2 };
 
@@ -390,8 +400,10 @@ export class VamanaGraph {
     const sorted = order.subarray(0, n).sort((a, b) => candD[a]! - candD[b]! || cand[a]! - cand[b]!);
     alive.fill(1, 0, n);
     const base = p * R;
+    const near = R - Math.floor(R * LONG_EDGE_SHARE);
     let degree = 0;
-    for (let i = 0; i < n && degree < R; i++) {
+    let last = n;
+    for (let i = 0; i < n && degree < near; i++) {
       const ci = sorted[i]!;
       if (alive[ci] === 0) continue;
       const kept = cand[ci]!;
@@ -403,12 +415,19 @@ export class VamanaGraph {
         targets[count] = cand[cj]!;
         index[count++] = cj;
       }
+      alive[ci] = 0;
+      last = i;
       if (count === 0) break;
       fromSlot(kept, targets, count, out);
       for (let t = 0; t < count; t++) {
         const cj = index[t]!;
         if (alpha * out[t]! <= candD[cj]!) alive[cj] = 0;
       }
+    }
+    // Survivors beyond the near share: keep the farthest, not the nearest (see LONG_EDGE_SHARE).
+    for (let i = n - 1; i > last && degree < R; i--) {
+      const ci = sorted[i]!;
+      if (alive[ci] === 1) this.adjacency[base + degree++] = cand[ci]!;
     }
     this.degrees[p] = degree;
   }
