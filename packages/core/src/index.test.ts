@@ -20,6 +20,7 @@ describe("@omendb/core public API", () => {
       "ValidationError",
       "isOmenDBError",
       "parseFilter",
+      "verifyFolder",
     ]);
   });
 

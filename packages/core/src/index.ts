@@ -5,6 +5,8 @@
 export { OmenDB } from "./collection/database.js";
 export { Collection } from "./collection/collection.js";
 export type { MatchOptions, RecordPredicate, RecordView, SearchPlan } from "./collection/collection.js";
+export { verifyFolder } from "./collection/verify-folder.js";
+export type { CollectionVerifyReport, VerifyOptions, VerifyProblem, VerifyProblemCode, VerifyReport } from "./collection/verify-folder.js";
 
 export type {
   CollectionInfo,
