@@ -6,6 +6,7 @@
  *   ingest         durable ingest of 1536-d vectors with metadata (batched, concurrent singles), OmenDB
  *   exact          exact search time over 100k × 1536 vs the measured memory-bandwidth bound, OmenDB
  *   recovery       reopen time after SIGKILL with an un-checkpointed WAL, OmenDB
+ *   http           HTTP query throughput of @omendb/server vs in-process search, same folder (issue #7)
  *   report         regenerate REPORT.md and the plots from the JSON results
  *   list           datasets and engines (with why an engine is unavailable)
  *
@@ -15,6 +16,10 @@
  * Default datasets: every folder of ../shared/datasets plus synthetic-100k (synthetic-1m only when
  * named). --smoke: fiori-docs-minilm-384 (or synthetic-2k when the shared datasets are absent), 100
  * queries, 1 s per point, two sweep points, results in bench/.cache/smoke-results unless --out.
+ *
+ * Options (http): --dataset D (default synthetic-<n>, n = 100k)  --n N  --concurrency 1,2,4,8,16
+ *   --seconds S (per level, default 10)  --rebuild (ignore the cached folder in bench/.cache/http)
+ *   --smoke (synthetic-2k, concurrency 1,4, 1 s)  --out DIR. Needs packages/server built.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -25,6 +30,7 @@ import { parseCount, realDatasetNames, type BenchPaths } from "./datasets.js";
 import type { SearchSetting } from "./engines/engine.js";
 import { ENGINE_NAMES, loadEngine, selectEngines } from "./engines/registry.js";
 import { runExactBenchmark } from "./exact-benchmark.js";
+import { DEFAULT_CONCURRENCY, runHttpBenchmark } from "./http-benchmark.js";
 import { runIngestBenchmark } from "./ingest-benchmark.js";
 import { runRecoveryBenchmark } from "./recovery-benchmark.js";
 import { writeReport } from "./report.js";
@@ -82,6 +88,9 @@ async function main(): Promise<void> {
       keep: { type: "boolean", default: false },
       "datasets-dir": { type: "string" },
       "build-timeout": { type: "string" },
+      concurrency: { type: "string" },
+      seconds: { type: "string" },
+      rebuild: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -167,6 +176,16 @@ async function main(): Promise<void> {
       await runRecoveryBenchmark({ paths, smoke, outDir, argv, n, dim, log });
       log(`report: ${path.relative(process.cwd(), await writeReport(outDir))}`);
       break;
+    case "http": {
+      const datasets = split(values.dataset);
+      if (datasets && datasets.length !== 1) throw new Error("http: --dataset takes one dataset");
+      const concurrency = values.concurrency === undefined ? (smoke ? [1, 4] : DEFAULT_CONCURRENCY) : values.concurrency.split(",").map((c) => positiveInt("concurrency", c.trim(), 0));
+      const seconds = values.seconds === undefined ? (smoke ? 1 : 10) : Number(values.seconds);
+      if (!(seconds > 0)) throw new Error(`--seconds ${values.seconds}: expected seconds > 0`);
+      await runHttpBenchmark({ paths, smoke, outDir, argv, n, dim, log, dataset: datasets?.[0], concurrency, seconds, rebuild: values.rebuild ?? false });
+      log(`report: ${path.relative(process.cwd(), await writeReport(outDir))}`);
+      break;
+    }
     case "report":
       log(`report: ${path.relative(process.cwd(), await writeReport(outDir))}`);
       break;
@@ -179,7 +198,7 @@ async function main(): Promise<void> {
       break;
     }
     default:
-      throw new Error(`unknown command "${command}"; commands: ann, ingest, exact, recovery, report, list (see --help)`);
+      throw new Error(`unknown command "${command}"; commands: ann, ingest, exact, recovery, http, report, list (see --help)`);
   }
 }
 

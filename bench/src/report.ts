@@ -3,10 +3,11 @@
  * latest results file, a table of each engine's best operating point (highest one-thread queries/s
  * with recall@10 ≥ 0.90, else its highest-recall point), the full sweeps, skipped engines with their
  * reasons, and plain sentences on where OmenDB is ahead of and behind each peer; then the latest
- * ingest / exact-search / recovery results of issue #2.
+ * ingest / exact-search / recovery results of issue #2, and the HTTP server throughput of issue #7.
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { HttpResultsFile } from "./http-benchmark.js";
 import { renderPlot } from "./plots.js";
 import type { AnnResultsFile, EngineResult, ExactResultsFile, IngestResultsFile, RecoveryResultsFile, ResultsFile, SweepPoint } from "./run-types.js";
 
@@ -251,6 +252,35 @@ function recoverySection(r: RecoveryResultsFile, file: string): string {
   return out.join("\n");
 }
 
+function httpSection(r: HttpResultsFile, file: string): string {
+  const m = r.machine;
+  const v = r.verification;
+  const out = [`### ${r.dataset.name} (${r.dataset.count.toLocaleString("en-US")} × ${r.dataset.dim}, ${r.dataset.metric}${r.dataset.kind === "synthetic" ? ", synthetic" : ""})`, ""];
+  out.push(
+    `The real server (\`omendb serve\`, log level ${r.server.logLevel}) on a copy of the folder the in-process figures use; a separate load-generator process keeps N \`query\` requests in flight (one embedding each, k = ${r.k}, ${r.queries} query vectors cycled, ${r.seconds} s per level, keep-alive). ` +
+      `In-process: \`collection.search(vector, { k: ${r.k} })\` one at a time on one thread: **${fmt(r.inProcess.qps)} queries/s**, p50 ${fmt(r.inProcess.p50Ms)} ms, p99 ${fmt(r.inProcess.p99Ms)} ms` +
+      `${r.inProcessAllCores ? ` (${fmt(r.inProcessAllCores.qps)} queries/s with ${r.inProcessAllCores.threads} reader processes)` : ""}. ` +
+      `HTTP answers equal the in-process ids in the same order for ${v.matching} of ${v.queries} queries. ` +
+      `Index: ${r.build.kind}. Machine: ${m.cpuModel}, ${m.cores} cores, Node ${m.node}, load average ${m.loadAverage.join(" / ")} at start; ${m.date.slice(0, 16).replace("T", " ")} UTC, commit ${m.commit.slice(0, 12)}, \`${m.command}\`, [\`${file}\`](${file}).`,
+  );
+  out.push("");
+  out.push("| in flight | requests/s | % of in-process | p50 ms | p99 ms | errors | server cores | load-generator cores | load avg |");
+  out.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const l of r.levels) {
+    if (l.status !== "ok") {
+      out.push(`| ${l.concurrency} | error: ${(l.reason ?? "").split("\n")[0]} | | | | | | | |`);
+      continue;
+    }
+    out.push(`| ${l.concurrency} | ${fmt(l.requestsPerSecond)} | ${Math.round(l.ratioToInProcess * 100)}% | ${fmt(l.p50Ms)} | ${fmt(l.p99Ms)} | ${l.errors} | ${l.serverCores === null ? "—" : l.serverCores.toFixed(2)} | ${(l.clientCpuSeconds / l.windowSeconds).toFixed(2)} | ${l.loadAverage[0]?.toFixed(2) ?? "—"} |`);
+  }
+  out.push("");
+  out.push(`Goal (issue #7): HTTP ≥ ${Math.round(r.goalRatio * 100)}% of the in-process queries/s — ${r.bestRatio >= r.goalRatio ? "**met**" : "**not met**"} (best ${Math.round(r.bestRatio * 100)}%).`);
+  out.push("");
+  out.push(...r.notes.map((n) => `- ${n}`));
+  out.push("");
+  return out.join("\n");
+}
+
 /** Renders plots and REPORT.md for the results in `dir`; returns the report path. */
 export async function writeReport(dir: string): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
@@ -302,6 +332,18 @@ export async function writeReport(dir: string): Promise<string> {
     for (const { file, data } of ingest) parts.push(ingestSection(data, file));
     for (const { file, data } of exact) parts.push(exactSection(data, file));
     for (const { file, data } of recovery) parts.push(recoverySection(data, file));
+  }
+  // "http" files are not in the ResultsFile union (run-types.ts); their shape is HttpResultsFile.
+  const httpLatest = new Map<string, { file: string; data: HttpResultsFile }>();
+  for (const f of files) {
+    const d = f.data as unknown as HttpResultsFile;
+    if (d.type !== "http") continue;
+    const have = httpLatest.get(d.dataset.name);
+    if (!have || have.data.machine.date < d.machine.date) httpLatest.set(d.dataset.name, { file: f.file, data: d });
+  }
+  if (httpLatest.size) {
+    parts.push("## HTTP server query throughput (issue #7)", "");
+    for (const { file, data } of httpLatest.values()) parts.push(httpSection(data, file));
   }
   const out = path.join(dir, "REPORT.md");
   fs.writeFileSync(out, parts.join("\n").replace(/\n{3,}/g, "\n\n"));

@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { HttpResultsFile } from "../src/http-benchmark.js";
 import type { AnnResultsFile } from "../src/run-types.js";
 import { Rng } from "../src/rng.js";
 import { dotJs, paddedDim, SimdKernels } from "../src/simd-kernels.js";
@@ -63,6 +64,38 @@ describe("bench", () => {
     expect(report).toContain("| omendb");
     expect(fs.readFileSync(path.join(out, "plots", `${r.dataset.name}.svg`), "utf8")).toMatch(/^<svg/);
     expect(fs.statSync(path.join(out, "plots", `${r.dataset.name}.png`)).size).toBeGreaterThan(1000);
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  it("http --smoke drives the real server from a load process and matches in-process results", () => {
+    if (!fs.existsSync(path.join(repoRoot, "packages/server/dist/cli.js"))) {
+      throw new Error("packages/server is not built: run `pnpm build` (the root `pnpm test` builds first)");
+    }
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "omendb-"));
+    const run = spawnSync(process.execPath, ["--expose-gc", path.join(benchDir, "dist/cli.js"), "http", "--smoke", "--out", out], { encoding: "utf8", timeout: 55_000 });
+    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const files = fs.readdirSync(out).filter((f) => f.endsWith("-http.json"));
+    expect(files).toHaveLength(1);
+    const r = JSON.parse(fs.readFileSync(path.join(out, files[0]!), "utf8")) as HttpResultsFile;
+    expect(r.type).toBe("http");
+    expect(r.smoke).toBe(true);
+    expect(r.machine.command).toContain("http --smoke");
+    expect(r.inProcess.qps).toBeGreaterThan(0);
+    expect(r.verification.queries).toBeGreaterThan(0);
+    expect(r.verification.mismatches).toEqual([]);
+    expect(r.verification.matching).toBe(r.verification.queries);
+    expect(r.levels.map((l) => l.concurrency)).toEqual([1, 4]);
+    for (const l of r.levels) {
+      expect(l.status, l.reason).toBe("ok");
+      expect(l.errors, l.firstError).toBe(0);
+      expect(l.requests).toBeGreaterThan(0);
+      expect(l.requestsPerSecond).toBeCloseTo(l.requests / l.windowSeconds, 6);
+      expect(l.p50Ms).toBeLessThanOrEqual(l.p99Ms);
+      if (process.platform === "linux") expect(l.serverCores).toBeGreaterThan(0);
+    }
+    const report = fs.readFileSync(path.join(out, "REPORT.md"), "utf8");
+    expect(report).toContain("## HTTP server query throughput");
+    expect(report).toContain(`### ${r.dataset.name}`);
     fs.rmSync(out, { recursive: true, force: true });
   });
 
