@@ -1,12 +1,22 @@
 /**
- * The `omendb` commands: `serve`, `import`, `export`, `stats`. Each parses its own arguments with
+ * The `omendb` commands: `serve`, `import`, `export`, `stats`, `verify`. Each parses its own arguments with
  * `node:util` `parseArgs` (strict: unknown options are errors), prints `--help`, and returns an exit
  * code: 0 success, 1 failure, 2 bad usage.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { isOmenDBError, OmenDB, type Collection, type Durability, type Metric, type RecordInput } from "@omendb/core";
+import {
+  isOmenDBError,
+  OmenDB,
+  verifyFolder,
+  type Collection,
+  type Durability,
+  type Metric,
+  type RecordInput,
+  type VerifyProblem,
+  type VerifyReport,
+} from "@omendb/core";
 import { startServer } from "../index.js";
 import { ChromaCatalog } from "../chroma-catalog.js";
 import { DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_MAX_BATCH_SIZE, DEFAULT_PORT } from "../server-options.js";
@@ -30,6 +40,7 @@ Commands:
   import    load records from a JSONL or .fvecs file into a collection
   export    write a collection's records as JSONL
   stats     list collections with their dimension, metric and record count
+  verify    check every file of a data folder; --repair rebuilds damaged index files
 
 Run 'omendb <command> --help' for a command's options.
   --version             print the version
@@ -88,6 +99,19 @@ Collections created over HTTP but never written to show dimension "-".
 
 ${PATH_HELP}
   --json                print JSON instead of a table
+  -h, --help            show this help
+`,
+  verify: `Usage: omendb verify [<dir>] [options]
+
+Check every file of a data folder (the server must not be running on it): SQLite integrity and
+per-record checksums, every WAL segment, every live vector slot, the index files.
+Exit code 0 when no problem remains, 1 when one does.
+
+  <dir>                 data folder (or --path; default ${DEFAULT_DATA_PATH})
+  --path <dir>          data folder, as for the other commands
+  --repair              move damaged index files aside (<name>.ann.damaged-<time>) so the next open
+                        rebuilds them from the records; damage to records is reported, never dropped
+  --json                print the full report as JSON
   -h, --help            show this help
 `,
 } as const;
@@ -330,6 +354,49 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
   } finally {
     await db.close();
   }
+}
+
+/** `omendb verify`: 0 when no problem remains, 1 otherwise. */
+export async function verifyCommand(args: string[], io: CliIO): Promise<number> {
+  const a = parse(args, { path: { type: "string" }, repair: { type: "boolean" }, json: { type: "boolean" } }, true);
+  if (a.flag("help")) return help(io, "verify");
+  if (a.positionals.length > 1) throw new CliUsageError(`expected one data folder, got ${a.positionals.length}`);
+  const positional = a.positionals[0];
+  if (positional !== undefined && a.str("path") !== undefined) throw new CliUsageError("give the data folder either as <dir> or as --path, not both");
+  const dataPath = positional ?? a.str("path") ?? DEFAULT_DATA_PATH;
+  if (!fs.existsSync(dataPath)) throw new Error(`${dataPath}: no such data folder`);
+  let report: VerifyReport;
+  try {
+    report = await verifyFolder(dataPath, { repair: a.flag("repair") });
+  } catch (err) {
+    if (isOmenDBError(err) && err.code === "LOCKED") {
+      throw new Error(`${dataPath} is in use by another process (stop 'omendb serve' on it first): ${err.message}`);
+    }
+    throw err;
+  }
+  if (a.flag("json")) println(io.stdout, JSON.stringify(report, null, 2));
+  else printVerifyReport(io, report);
+  return report.ok ? 0 : 1;
+}
+
+function printVerifyReport(io: CliIO, report: VerifyReport): void {
+  const out = (line: string) => println(io.stdout, line);
+  const remaining = report.problems.filter((p) => p.repaired === undefined).length;
+  const repaired = report.problems.length - remaining;
+  out(`${report.path}: ${remaining === 0 ? "ok" : `${remaining} problem(s) remain`}${repaired > 0 ? `, ${repaired} repaired` : ""}`);
+  const line = (p: VerifyProblem) =>
+    `  ${p.repaired === undefined ? "PROBLEM" : "REPAIRED"} ${p.code} (${p.data} data) ${p.file}${p.offset === undefined ? "" : ` @ ${p.offset}`}: ${p.message}`;
+  for (const p of report.problems.filter((q) => q.collection === undefined)) out(line(p));
+  for (const c of report.collections) {
+    const extra = c.rewrittenByWal > 0 ? `, ${c.rewrittenByWal} rewritten by the WAL at the next open` : "";
+    out(`collection ${JSON.stringify(c.name)} (${c.uuid}, ${c.dimension}-d ${c.metric}): ${c.records} records, ${c.vectorsChecked} vectors verified${extra}, index ${c.index}`);
+    for (const p of c.problems) out(line(p));
+    for (const r of c.repairs) if (!c.problems.some((p) => p.repaired === r)) out(`  repair: ${r}`);
+    for (const p of c.problems) if (p.repaired !== undefined) out(`  repair: ${p.repaired}`);
+  }
+  out(`WAL: ${report.wal.segments} segment(s), ${report.wal.recordsToReplay} record(s) to replay at the next open, torn tail ${report.wal.tornTailBytes} bytes`);
+  for (const note of report.notes) out(`note: ${note}`);
+  if (remaining > 0 && !report.repair && report.problems.some((p) => p.data === "derived")) out("run with --repair to rebuild the derived files listed");
 }
 
 function folderBytes(dir: string): number {

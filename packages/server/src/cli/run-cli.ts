@@ -2,13 +2,14 @@
 import { isOmenDBError } from "@omendb/core";
 import { SERVER_VERSION } from "../app.js";
 import { CliUsageError, println, type CliIO } from "./cli-io.js";
-import { exportCommand, HELP, importCommand, serveCommand, statsCommand } from "./commands.js";
+import { exportCommand, HELP, importCommand, serveCommand, statsCommand, verifyCommand } from "./commands.js";
 
 const COMMANDS: Record<string, (args: string[], io: CliIO) => Promise<number>> = {
   serve: serveCommand,
   import: importCommand,
   export: exportCommand,
   stats: statsCommand,
+  verify: verifyCommand,
 };
 
 /**
