@@ -111,6 +111,7 @@ export class AnnIndex {
         if (i % 1024 === 0) progress?.("refine", i, order.length);
       }
     }
+    this.graph.trim(this.full.fromSlot);
   }
 
   /** Adds (or re-adds, after its vector changed) one slot. Requires a trained quantizer. */
@@ -157,9 +158,13 @@ export class AnnIndex {
     return this.graph.presentCount;
   }
 
-  /** A self-contained copy of the index for a checkpoint (arrays trimmed to the highest slot). */
+  /**
+   * A self-contained copy of the index for a checkpoint (arrays trimmed to the highest slot). Lists
+   * grown into the back-edge slack are pruned to `maxDegree` first.
+   */
   snapshot(): AnnIndexSnapshot {
     const pq = this.pq!;
+    this.graph.trim(this.full.fromSlot);
     let slotLimit = 0;
     for (let s = this.graph.capacity - 1; s >= 0; s--) {
       if (this.graph.present[s] === 1) {
@@ -184,7 +189,7 @@ export class AnnIndex {
       present: this.graph.present.slice(0, slotLimit),
       deleted: this.graph.deleted.slice(0, slotLimit),
       degrees: this.graph.degrees.slice(0, slotLimit),
-      adjacency: this.graph.adjacency.slice(0, slotLimit * R),
+      adjacency: this.graph.packedAdjacency(slotLimit),
       codes: this.codes!.codes().slice(0, slotLimit * pq.m),
     };
   }
@@ -207,7 +212,7 @@ export class AnnIndex {
     index.graph.present.set(snapshot.present);
     index.graph.deleted.set(snapshot.deleted);
     index.graph.degrees.set(snapshot.degrees);
-    index.graph.adjacency.set(snapshot.adjacency);
+    index.graph.loadPackedAdjacency(snapshot.adjacency, n);
     index.graph.entry = snapshot.entry;
     index.graph.recount();
     index.codes!.loadCodes(snapshot.codes, n);

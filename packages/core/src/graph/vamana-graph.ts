@@ -5,9 +5,10 @@
  * The graph sees vectors only through distance callbacks (`graph-store.ts`), so the same code builds
  * with full-precision distances and searches over PQ codes.
  *
- * INVARIANTS: every node has at most `maxDegree` out-edges; no self-loops; no duplicate edges;
- * after `consolidate()` no live node points at a deleted one; the entry point is a live node
- * whenever any node is live.
+ * INVARIANTS: every node has at most `stride` out-edges (`maxDegree` plus slack, see
+ * {@link SLACK_SHARE}) and at most `maxDegree` after {@link VamanaGraph.trim}; no self-loops; no
+ * duplicate edges; after `consolidate()` no live node points at a deleted one; the entry point is a
+ * live node whenever any node is live.
  */
 import { CandidateList } from "./candidate-list.js";
 import type { DistanceFromQuery, DistanceFromSlot } from "./graph-store.js";
@@ -32,6 +33,13 @@ export interface VamanaParams {
  */
 const LONG_EDGE_SHARE = 1 / 8;
 
+/**
+ * Back-edges may grow a list this share past `maxDegree` before it is pruned back to `maxDegree`
+ * (DiskANN's slack factor). Without it, once lists are full every back-edge re-prunes its node, and
+ * those prunes were 80% of a 1536-d build's distance computations.
+ */
+const SLACK_SHARE = 0.3;
+
 /** Defaults from the DiskANN paper's experiments. */
 export const DEFAULT_VAMANA_PARAMS: VamanaParams = { maxDegree: 64, buildListSize: 100, alpha: 1.2 };
 
@@ -43,8 +51,10 @@ export interface SearchHits {
 
 /** A growable Vamana graph over dense slots. */
 export class VamanaGraph {
-  /** `maxDegree` neighbour slots per node. */
+  /** `stride` neighbour slots per node: node s's out-edges at [s·stride, s·stride + degrees[s]). */
   adjacency: Uint32Array;
+  /** Room per node: `maxDegree` plus the back-edge slack. */
+  readonly stride: number;
   /** Out-degree per node. */
   degrees: Uint16Array;
   /** 1 for a node present in the graph (inserted and not yet consolidated away). */
@@ -75,12 +85,13 @@ export class VamanaGraph {
   };
 
   constructor(readonly params: VamanaParams, capacity = 1024) {
-    this.adjacency = new Uint32Array(capacity * params.maxDegree);
+    this.stride = params.maxDegree + Math.ceil(params.maxDegree * SLACK_SHARE);
+    this.adjacency = new Uint32Array(capacity * this.stride);
     this.degrees = new Uint16Array(capacity);
     this.present = new Uint8Array(capacity);
     this.deleted = new Uint8Array(capacity);
     this.visitedStamp = new Uint32Array(capacity);
-    const scratch = Math.max(params.maxDegree, params.buildListSize) * 4 + params.maxDegree;
+    const scratch = Math.max(this.stride, params.buildListSize) * 4 + this.stride;
     this.scratchSlots = new Uint32Array(scratch);
     this.scratchDistances = new Float32Array(scratch);
   }
@@ -95,13 +106,12 @@ export class VamanaGraph {
     if (limit <= this.capacity) return;
     let cap = this.capacity;
     while (cap < limit) cap *= 2;
-    const R = this.params.maxDegree;
     const grow = <T extends Uint32Array | Uint16Array | Uint8Array>(a: T, n: number): T => {
       const b = new (a.constructor as new (n: number) => T)(n);
       b.set(a);
       return b;
     };
-    this.adjacency = grow(this.adjacency, cap * R);
+    this.adjacency = grow(this.adjacency, cap * this.stride);
     this.degrees = grow(this.degrees, cap);
     this.present = grow(this.present, cap);
     this.deleted = grow(this.deleted, cap);
@@ -110,8 +120,8 @@ export class VamanaGraph {
 
   /** The out-neighbours of `slot` (a view; valid until the graph changes). */
   neighbors(slot: number): Uint32Array {
-    const R = this.params.maxDegree;
-    return this.adjacency.subarray(slot * R, slot * R + this.degrees[slot]!);
+    const base = slot * this.stride;
+    return this.adjacency.subarray(base, base + this.degrees[slot]!);
   }
 
   /**
@@ -132,7 +142,7 @@ export class VamanaGraph {
     const list = this.list;
     list.reset(L);
     const stampOf = this.nextStamp();
-    const R = this.params.maxDegree;
+    const stride = this.stride;
     const ids = this.scratchSlots;
     const ds = this.scratchDistances;
     ids[0] = start;
@@ -146,7 +156,7 @@ export class VamanaGraph {
         visited.slots.push(node);
         visited.distances.push(list.distances[i]!);
       }
-      const base = node * R;
+      const base = node * stride;
       const degree = this.degrees[node]!;
       let count = 0;
       for (let j = 0; j < degree; j++) {
@@ -285,6 +295,48 @@ export class VamanaGraph {
     return removed;
   }
 
+  /**
+   * Prunes every list longer than `maxDegree` (grown by back-edges into the slack) back to it, as
+   * DiskANN does at the end of a build. Returns the number of nodes pruned.
+   */
+  trim(fromSlot: DistanceFromSlot, alpha = this.params.alpha): number {
+    const R = this.params.maxDegree;
+    let pruned = 0;
+    for (let s = 0; s < this.capacity; s++) {
+      if (this.degrees[s]! <= R) continue;
+      const candidates = Uint32Array.from(this.neighbors(s));
+      const d = new Float32Array(candidates.length);
+      fromSlot(s, candidates, candidates.length, d);
+      this.setPruned(s, candidates, d, fromSlot, alpha);
+      pruned++;
+    }
+    return pruned;
+  }
+
+  /**
+   * The lists of slots below `slotLimit` at `maxDegree` entries a node (the index file's layout),
+   * entries past a node's degree 0. Requires every degree ≤ `maxDegree` ({@link trim} first).
+   */
+  packedAdjacency(slotLimit: number): Uint32Array {
+    const R = this.params.maxDegree;
+    const out = new Uint32Array(slotLimit * R);
+    for (let s = 0; s < slotLimit; s++) {
+      const degree = this.degrees[s]!;
+      if (degree > R) throw new RangeError(`packedAdjacency: slot ${s} has ${degree} edges, more than ${R}; trim() first`);
+      out.set(this.adjacency.subarray(s * this.stride, s * this.stride + degree), s * R);
+    }
+    return out;
+  }
+
+  /** Loads lists in the layout of {@link packedAdjacency} for slots below `slotLimit` (degrees set first). */
+  loadPackedAdjacency(packed: Uint32Array, slotLimit: number): void {
+    const R = this.params.maxDegree;
+    this.reserve(Math.max(slotLimit, 1));
+    for (let s = 0; s < slotLimit; s++) {
+      this.adjacency.set(packed.subarray(s * R, s * R + this.degrees[s]!), s * this.stride);
+    }
+  }
+
   /** Recomputes the counters after the arrays were loaded wholesale. */
   recount(): void {
     this.presentCount = 0;
@@ -321,11 +373,10 @@ export class VamanaGraph {
 
   /** Adds the edge from → to unless present, re-pruning `from` when it is full. */
   private addEdge(from: number, to: number, fromSlot: DistanceFromSlot, alpha: number): void {
-    const R = this.params.maxDegree;
     const deg = this.degrees[from]!;
-    const base = from * R;
+    const base = from * this.stride;
     for (let j = 0; j < deg; j++) if (this.adjacency[base + j] === to) return;
-    if (deg < R) {
+    if (deg < this.stride) {
       this.adjacency[base + deg] = to;
       this.degrees[from] = deg + 1;
       return;
@@ -399,7 +450,7 @@ export class VamanaGraph {
     }
     const sorted = order.subarray(0, n).sort((a, b) => candD[a]! - candD[b]! || cand[a]! - cand[b]!);
     alive.fill(1, 0, n);
-    const base = p * R;
+    const base = p * this.stride;
     const near = R - Math.floor(R * LONG_EDGE_SHARE);
     let degree = 0;
     let last = n;
