@@ -27,10 +27,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { DB_BASE, f32, seededRandom, tempDir } from "./helpers.js";
 
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
-const SECONDS = Number(process.env.OMENDB_SOAK_SECONDS ?? 600);
-const CLIENTS = Number(process.env.OMENDB_SOAK_CLIENTS ?? 6);
-const POOL = Number(process.env.OMENDB_SOAK_POOL ?? 3000);
-const SEED = Number(process.env.OMENDB_SOAK_SEED ?? 4242);
+const SECONDS = Number(process.env["OMENDB_SOAK_SECONDS"] ?? 600);
+const CLIENTS = Number(process.env["OMENDB_SOAK_CLIENTS"] ?? 6);
+const POOL = Number(process.env["OMENDB_SOAK_POOL"] ?? 3000);
+const SEED = Number(process.env["OMENDB_SOAK_SEED"] ?? 4242);
 const DIM = 16;
 const TAGS = ["red", "green", "blue", "cyan", "gray"];
 const SAMPLE_MS = 5000;
@@ -354,7 +354,7 @@ describe("omendb serve under mixed load", () => {
         },
       };
       console.log(`soak figures: ${JSON.stringify(figures, null, 2)}`);
-      if (process.env.OMENDB_SOAK_REPORT) fs.writeFileSync(process.env.OMENDB_SOAK_REPORT, `${JSON.stringify({ figures, samples }, null, 2)}\n`);
+      if (process.env["OMENDB_SOAK_REPORT"]) fs.writeFileSync(process.env["OMENDB_SOAK_REPORT"], `${JSON.stringify({ figures, samples }, null, 2)}\n`);
       expect(maxLate).toBeLessThanOrEqual(bound);
     },
     (SECONDS + 600) * 1000,
