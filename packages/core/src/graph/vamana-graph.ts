@@ -33,6 +33,9 @@ export interface VamanaParams {
  */
 const LONG_EDGE_SHARE = 1 / 8;
 
+/** Kept nodes measured per batch when checking whether they cover a candidate. */
+const COVER_CHUNK = 2;
+
 /**
  * Back-edges may grow a list this share past `maxDegree` before it is pruned back to `maxDegree`
  * (DiskANN's slack factor). Without it, once lists are full every back-edge re-prunes its node, and
@@ -73,14 +76,13 @@ export class VamanaGraph {
   private scratchDistances: Float32Array;
   /** Reused by every search (searches never overlap: the graph is used from one thread). */
   private readonly list = new CandidateList(128);
+  private readonly coverChunk = new Uint32Array(COVER_CHUNK);
   /** Scratch of {@link setPruned}, grown on demand. */
   private prune = {
     slots: new Uint32Array(256),
     dists: new Float32Array(256),
     order: new Uint32Array(256),
-    alive: new Uint8Array(256),
     targets: new Uint32Array(256),
-    index: new Uint32Array(256),
     out: new Float32Array(256),
   };
 
@@ -428,13 +430,11 @@ export class VamanaGraph {
         slots: new Uint32Array(n),
         dists: new Float32Array(n),
         order: new Uint32Array(n),
-        alive: new Uint8Array(n),
         targets: new Uint32Array(n),
-        index: new Uint32Array(n),
         out: new Float32Array(n),
       };
     }
-    const { slots: cand, dists: candD, order, alive, targets, index, out } = this.prune;
+    const { slots: cand, dists: candD, order, targets, out } = this.prune;
     // Unique, live candidates other than p (the visited stamps double as a "seen" set here).
     const seen = this.nextStamp();
     this.visitedStamp[p] = seen;
@@ -449,36 +449,36 @@ export class VamanaGraph {
       n++;
     }
     const sorted = order.subarray(0, n).sort((a, b) => candD[a]! - candD[b]! || cand[a]! - cand[b]!);
-    alive.fill(1, 0, n);
     const base = p * this.stride;
     const near = R - Math.floor(R * LONG_EDGE_SHARE);
+    // The kept nodes so far are `targets[0, degree)`. A candidate is kept unless a kept node covers it
+    // (DiskANN's rule), checked lazily as in HNSW's heuristic: candidates past the point where the
+    // list is full are never measured, and a check stops at the first covering node.
+    const chunk = this.coverChunk;
+    const covered = (ci: number, keptCount: number): boolean => {
+      const slot = cand[ci]!;
+      const limit = candD[ci]! / alpha;
+      for (let from = 0; from < keptCount; from += COVER_CHUNK) {
+        const count = Math.min(COVER_CHUNK, keptCount - from);
+        for (let t = 0; t < count; t++) chunk[t] = targets[from + t]!;
+        fromSlot(slot, chunk, count, out);
+        for (let t = 0; t < count; t++) if (out[t]! <= limit) return true;
+      }
+      return false;
+    };
     let degree = 0;
-    let last = n;
-    for (let i = 0; i < n && degree < near; i++) {
+    let i = 0;
+    for (; i < n && degree < near; i++) {
       const ci = sorted[i]!;
-      if (alive[ci] === 0) continue;
-      const kept = cand[ci]!;
-      this.adjacency[base + degree++] = kept;
-      let count = 0;
-      for (let j = i + 1; j < n; j++) {
-        const cj = sorted[j]!;
-        if (alive[cj] === 0) continue;
-        targets[count] = cand[cj]!;
-        index[count++] = cj;
-      }
-      alive[ci] = 0;
-      last = i;
-      if (count === 0) break;
-      fromSlot(kept, targets, count, out);
-      for (let t = 0; t < count; t++) {
-        const cj = index[t]!;
-        if (alpha * out[t]! <= candD[cj]!) alive[cj] = 0;
-      }
+      if (covered(ci, degree)) continue;
+      targets[degree] = cand[ci]!;
+      this.adjacency[base + degree++] = cand[ci]!;
     }
     // Survivors beyond the near share: keep the farthest, not the nearest (see LONG_EDGE_SHARE).
-    for (let i = n - 1; i > last && degree < R; i--) {
-      const ci = sorted[i]!;
-      if (alive[ci] === 1) this.adjacency[base + degree++] = cand[ci]!;
+    const nearCount = degree;
+    for (let j = n - 1; j >= i && degree < R; j--) {
+      const ci = sorted[j]!;
+      if (!covered(ci, nearCount)) this.adjacency[base + degree++] = cand[ci]!;
     }
     this.degrees[p] = degree;
   }
