@@ -133,7 +133,8 @@ const hostileArb: fc.Arbitrary<Json> = fc.oneof(
   fc.constantFrom<Json>(...NAN_LIKE, null, true, false, 0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 1, -(2 ** 63), 4294967296, {}, [], [[]], [null], { $foo: 1 }),
   fc.constant(JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}}') as Json),
   fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json>,
-  fc.integer({ min: 50, max: 3000 }).map((n): Marker => ({ "<deep>": n })),
+  // Up to 1,000 levels: deeper filters overflow core's parser (see the BUG test below).
+  fc.integer({ min: 50, max: 1000 }).map((n): Marker => ({ "<deep>": n })),
   fc.integer({ min: 200, max: 70_000 }).map((n): Marker => ({ "<ids>": n })),
   fc.integer({ min: 1, max: 9 }).filter((d) => d !== DIM).map((d) => [Array.from({ length: d }, () => 0.5)] as Json),
   fc.string({ unit: "binary", maxLength: 40 }),
@@ -335,8 +336,8 @@ describe("HTTP fuzzer", () => {
         '"ids"',
         "\uFEFF{}",
         `{"where":${"[".repeat(5000)}${"]".repeat(5000)}}`,
-        `{"where":${'{"$and":['.repeat(3000)}{"n":1}${"]}".repeat(3000)}}`,
-        `{"where":${'{"$not":'.repeat(3000)}{"n":1}${"}".repeat(3000)}}`,
+        `{"where":${'{"$and":['.repeat(1000)}{"n":1}${"]}".repeat(1000)}}`,
+        `{"where":${'{"$not":'.repeat(1000)}{"n":1}${"}".repeat(1000)}}`,
       ).map((body) => ({ body, contentType: "application/json" })),
       // wrong or missing content type
       fc
@@ -387,6 +388,22 @@ describe("HTTP fuzzer", () => {
     }
   });
 
+  // BUG (found by this fuzzer, seed 77, 4,000 runs): core's parseFilter recurses once per nesting
+  // level, so a `where` nested a few thousand levels deep (here 10,000 `$not`s or `$and`s, a 90 KB
+  // body) overflows the stack; the RangeError reaches the client as a 500 instead of a 400
+  // INVALID_FILTER. Fix in packages/core/src/filter/parse-filter.ts (a depth limit); this test then
+  // fails, and `.fails` should be removed.
+  it.fails("BUG: rejects a where filter nested 10,000 levels deep with a 4xx", async () => {
+    const col = `${DB_BASE}/collections/${guardedId}`;
+    const before = await snapshot();
+    for (const where of [`${'{"$not":'.repeat(10_000)}{"n":1}${"}".repeat(10_000)}`, `${'{"$and":['.repeat(10_000)}{"n":1}${"]}".repeat(10_000)}`]) {
+      for (const route of ["get", "delete", "query"]) {
+        const body = route === "query" ? `{"query_embeddings":[[1,2,3,4]],"where":${where}}` : `{"where":${where}}`;
+        await send({ method: "POST", path: `${col}/${route}`, writes: route === "delete" }, { body }, before);
+      }
+    }
+  });
+
   it("accepts semantically valid requests (2xx) and applies them", async () => {
     const col = `${base}/collections/${scratchId}`;
     const rng = fc.sample(fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: DIM * 30, maxLength: DIM * 30 }), { seed: SEED, numRuns: 1 })[0]!;
@@ -401,7 +418,10 @@ describe("HTTP fuzzer", () => {
 
   it("keeps serving other clients while slow clients hold connections open", async () => {
     const { port } = server;
-    const path = `${DB_BASE}/collections/${guardedId}/get`;
+    const slow = await call(`${base}/collections`, { body: { name: "slow-clients" } });
+    const ids = ["g1", "g2", "g3"];
+    expect((await call(`${base}/collections/${slow.body.id}/add`, { body: { ids, embeddings: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], documents: ids } })).status).toBe(201);
+    const path = `${DB_BASE}/collections/${slow.body.id}/get`;
     const open = (): Promise<net.Socket> =>
       new Promise((resolve, reject) => {
         const socket = net.connect({ host: "127.0.0.1", port }, () => resolve(socket));
