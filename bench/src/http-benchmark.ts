@@ -18,9 +18,12 @@
  *    load-generator process (http-load-child.ts) keeps that many requests in flight for `seconds`.
  * 4. Results: `<out>/<date>-http.json` (type "http"), the report section comes from report.ts.
  *
- * The ratio reported is HTTP requests/s (one query embedding per request) / in-process one-thread
- * queries/s. The load generator runs on the same machine, so on 2 cores it competes with the server
- * for CPU; its CPU time is recorded.
+ * After the HTTP levels (server stopped) the one-thread in-process figure is measured again: the
+ * machine may be shared, and the two figures bracket the noise. The ratio reported is HTTP requests/s
+ * (one query embedding per request) / the best in-process figure (the highest of one thread before,
+ * one thread after, and all cores) — the strict reading of "≥ 80% of the in-process queries/s using
+ * both cores". The load generator runs on the same machine, so on 2 cores it competes with the server
+ * for CPU; its CPU time is recorded, and so is the load average at every measurement.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -70,6 +73,18 @@ interface BuildRecord {
   outcome: BuildOutcome;
 }
 
+/** One-thread in-process queries/s and latency. */
+export interface InProcessFigure {
+  queries: number;
+  seconds: number;
+  qps: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  /** 1/5/15-minute load averages when the measurement started. */
+  loadAverage: number[];
+}
+
 /** A results file of `bench http` (`<date>-http.json`). */
 export interface HttpResultsFile {
   schema: number;
@@ -82,12 +97,16 @@ export interface HttpResultsFile {
   seconds: number;
   build: { reused: boolean; date: string; commit: string; seconds?: number; kind: string; status: unknown };
   /** One thread, one query at a time, `collection.search(vector, { k })`. */
-  inProcess: { queries: number; seconds: number; qps: number; p50Ms: number; p99Ms: number; meanMs: number };
+  inProcess: InProcessFigure;
+  /** The same, measured again after the HTTP levels with the server stopped. */
+  inProcessAfter: InProcessFigure;
   /** The ANN bench's all-cores figure: one reader process per core (null when it failed or 1 core). */
   inProcessAllCores: { threads: number; queries: number; qps: number } | null;
   server: { command: string; logLevel: string; startSeconds: number; note: string };
   /** HTTP ids vs in-process ids for the first `queries` queries, one request at a time. */
   verification: { queries: number; matching: number; mismatches: { query: number; http: string[]; inProcess: string[] }[] };
+  /** The denominator of the ratios: max of the in-process queries/s figures above. */
+  baselineQps: number;
   levels: (HttpLoadResult & { ratioToInProcess: number })[];
   goalRatio: number;
   /** Highest HTTP requests/s over the levels / in-process queries/s. */
@@ -122,7 +141,7 @@ async function ensureBuilt(spec: DatasetSpec, opts: HttpOptions): Promise<{ dir:
 }
 
 /** One-thread in-process queries/s over passes of the query set for `seconds`; ids of the first pass. */
-async function measureInProcess(dir: string, spec: DatasetSpec, nq: number, opts: HttpOptions): Promise<{ result: HttpResultsFile["inProcess"]; ids: string[][] }> {
+async function measureInProcess(dir: string, spec: DatasetSpec, nq: number, opts: HttpOptions): Promise<{ result: InProcessFigure; ids: string[][] }> {
   const { engine, reason } = await loadEngine(ENGINE);
   if (!engine) throw new Error(`omendb engine unavailable: ${reason}`);
   const queries = readFvecs(spec.queryFile, 0, nq);
@@ -132,6 +151,7 @@ async function measureInProcess(dir: string, spec: DatasetSpec, nq: number, opts
     await reader.configure(EXACT_SWEEP[0]!); // no extra search options: the collection's defaults
     for (let i = 0; i < Math.min(20, nq); i++) await reader.search(q(i), K);
     collectGarbage();
+    const loadAverage = os.loadavg().map((x) => Math.round(x * 100) / 100);
     const ids: string[][] = [];
     const ms: number[] = [];
     const t0 = performance.now();
@@ -145,7 +165,7 @@ async function measureInProcess(dir: string, spec: DatasetSpec, nq: number, opts
       }
     }
     const seconds = (performance.now() - t0) / 1000;
-    return { result: { queries: ms.length, seconds, qps: ms.length / seconds, p50Ms: percentile(ms, 50), p99Ms: percentile(ms, 99), meanMs: mean(ms) }, ids };
+    return { result: { queries: ms.length, seconds, qps: ms.length / seconds, p50Ms: percentile(ms, 50), p99Ms: percentile(ms, 99), meanMs: mean(ms), loadAverage }, ids };
   } finally {
     await reader.close();
   }
@@ -291,14 +311,14 @@ export async function runHttpBenchmark(opts: HttpOptions): Promise<string> {
         serverPid: server.child.pid!,
       };
       const r = await runInChild<HttpLoadJob, HttpLoadResult>("http-load-child.js", job, (why) => failedLoad(concurrency, why));
-      const ratio = r.requestsPerSecond / inProcess.qps;
+      const ratio = r.requestsPerSecond / Math.max(inProcess.qps, inProcessAllCores?.qps ?? 0);
       levels.push({ ...r, ratioToInProcess: ratio });
       if (r.status !== "ok") {
         opts.log(`  concurrency ${concurrency}: ERROR — ${r.reason?.split("\n")[0]}`);
         continue;
       }
       opts.log(
-        `  concurrency ${String(concurrency).padStart(2)}: ${r.requestsPerSecond.toFixed(1)} requests/s (${(ratio * 100).toFixed(0)}% of in-process), p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${r.errors} errors, server ${r.serverCores === null ? "?" : r.serverCores.toFixed(2)} cores, load generator ${(r.clientCpuSeconds / r.windowSeconds).toFixed(2)} cores, load ${r.loadAverage[0]}`,
+        `  concurrency ${String(concurrency).padStart(2)}: ${r.requestsPerSecond.toFixed(1)} requests/s (${(ratio * 100).toFixed(0)}% of in-process so far), p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${r.errors} errors, server ${r.serverCores === null ? "?" : r.serverCores.toFixed(2)} cores, load generator ${(r.clientCpuSeconds / r.windowSeconds).toFixed(2)} cores, load ${r.loadAverage[0]}`,
       );
       if (r.firstError) opts.log(`    first error: ${r.firstError}`);
     }
@@ -308,13 +328,22 @@ export async function runHttpBenchmark(opts: HttpOptions): Promise<string> {
     fs.rmSync(served, { recursive: true, force: true });
   }
 
+  collectGarbage();
+  const { result: inProcessAfter } = await measureInProcess(dir, spec, nq, opts);
+  opts.log(`in-process again (1 thread, server stopped): ${inProcessAfter.qps.toFixed(1)} queries/s, p50 ${inProcessAfter.p50Ms.toFixed(2)} ms, p99 ${inProcessAfter.p99Ms.toFixed(2)} ms, load ${inProcessAfter.loadAverage[0]}`);
+  const baselineQps = Math.max(inProcess.qps, inProcessAfter.qps, inProcessAllCores?.qps ?? 0);
+  for (const l of levels) l.ratioToInProcess = l.requestsPerSecond / baselineQps;
   const ok = levels.filter((l) => l.status === "ok");
   const bestRatio = ok.length ? Math.max(...ok.map((l) => l.ratioToInProcess)) : 0;
   const maxCores = ok.length ? Math.max(...ok.map((l) => l.serverCores ?? 0)) : 0;
   const mainThreadNote = `The server answers queries on its main thread: packages/server has no worker-thread pool yet (issue #7 asks for one), so searches keep at most about one core busy (measured: up to ${maxCores.toFixed(2)} cores for the server process).`;
   notes.push(mainThreadNote, "The load generator runs on the same machine and takes CPU from the server; its CPU time is in the table.");
   if (verification.matching !== verification.queries) notes.push(`${verification.queries - verification.matching} of ${verification.queries} HTTP answers differ from the in-process ids.`);
-  opts.log(`best HTTP / in-process ratio: ${(bestRatio * 100).toFixed(0)}% (goal ≥ ${HTTP_GOAL_RATIO * 100}% ${bestRatio >= HTTP_GOAL_RATIO ? "met" : "not met"})`);
+  const loads = [inProcess.loadAverage[0]!, inProcessAfter.loadAverage[0]!, ...ok.map((l) => l.loadAverage[0]!)];
+  if (Math.max(...loads) > machine.cores) {
+    notes.push(`The 1-minute load average was ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} on ${machine.cores} cores during the measurements: other work shared the CPU, so every figure here is skewed and the ratios are rough.`);
+  }
+  opts.log(`best HTTP requests/s / best in-process queries/s (${baselineQps.toFixed(1)}): ${(bestRatio * 100).toFixed(0)}% (goal ≥ ${HTTP_GOAL_RATIO * 100}% ${bestRatio >= HTTP_GOAL_RATIO ? "met" : "not met"})`);
   opts.log(`note: ${mainThreadNote}`);
 
   const results: HttpResultsFile = {
@@ -327,7 +356,9 @@ export async function runHttpBenchmark(opts: HttpOptions): Promise<string> {
     seconds: opts.seconds,
     build: { reused, date: record.date, commit: record.commit, seconds: record.outcome.buildSeconds, kind: record.outcome.kind ?? "", status: record.outcome.params?.["status"] },
     inProcess,
+    inProcessAfter,
     inProcessAllCores,
+    baselineQps,
     server: {
       command: "node packages/server/dist/cli.js serve --path <copy of the folder> --port 0",
       logLevel: "info (stdout discarded)",
