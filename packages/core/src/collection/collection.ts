@@ -382,7 +382,7 @@ export class Collection {
     const pending: number[] = [];
     for (const slot of index.unindexed) if (admit === undefined || admit(slot)) pending.push(slot);
     const tail = Uint32Array.from(pending);
-    let ef = efSearch ?? index.ann.params.efSearch;
+    let ef = filteredListSize(efSearch ?? index.ann.params.efSearch, matched, total);
     let hits = index.search(unit, n, ef, admit);
     // A filter can starve the candidate list: widen it, then fall back to an exact scan.
     const want = Math.min(n, matched - tail.length);
@@ -463,6 +463,18 @@ function readPositive(collection: string, value: unknown, name: string): number 
   }
   return value;
 }
+
+/**
+ * The candidate list size of a filtered index search: a list of L nodes holds about L · selectivity
+ * matching ones, so the list grows by 1 / selectivity (at most {@link MAX_FILTER_LIST_GROWTH}×) to
+ * re-rank as many matching candidates as an unfiltered search of `efSearch` would.
+ */
+function filteredListSize(efSearch: number, matched: number, total: number): number {
+  if (matched >= total || total === 0) return efSearch;
+  return Math.ceil(efSearch * Math.min(MAX_FILTER_LIST_GROWTH, total / Math.max(matched, 1)));
+}
+
+const MAX_FILTER_LIST_GROWTH = 8;
 
 /**
  * Whether an exact scan of `matches` filtered records beats a filtered graph search: when the
