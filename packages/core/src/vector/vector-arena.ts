@@ -1,335 +1,224 @@
 /**
- * The in-memory vectors of one collection, in one WebAssembly memory, searched exactly by the SIMD
- * kernels of `kernels.wat`.
- *
- * Memory layout (byte offsets, `row = dim * 4`):
- *
- *   [0, slotLimit*row)          vectors: slot s at s*row, dim little-endian f32 (unaligned is fine).
- *                               Cosine arenas store the unit-normalised vector (zero stays zero).
- *   [S, S + align16(row))       scratch: the query (normalised for cosine), S = align16(slotLimit*row)
- *   [.., .. + 4m)               scratch: candidate slot list (u32), when searching a subset
- *   [.., .. + 4n)               scratch: one f32 distance per vector scanned
- *
- * The scratch region is rebuilt by every call and may be overwritten by the next `set`.
+ * The in-memory vectors of one collection by slot, searched exactly: a row of {@link ArenaShard}s,
+ * each one WebAssembly memory holding `shardSlots` consecutive slots, so a collection is bounded by
+ * RAM rather than by WebAssembly's 4 GiB memory (a 1536-d shard holds 349,525 vectors in 2 GiB).
  *
  * INVARIANTS
- * - `live[s] === 1` ⇔ slot s holds a vector that search returns; `liveCount` counts them.
- * - `slotLimit` is one past the highest live slot (0 when none): every live slot is below it, so a
- *   full scan is the kernel range [0, slotLimit).
- * - The memory never shrinks and stays at most 4 GiB (65,536 pages). `set` refuses a slot whose full
- *   scan (vectors plus scratch) would not fit, so `search` can always grow the memory it needs.
- * - Distances: cosine 1 − q̂·v̂ (clamped to [0, 2] by the kernel, so selection and ties see the
- *   clamped value), ip 1 − q·v, l2 |q − v|², as in `distance.ts`.
+ * - Slot s lives in shard ⌊s / shardSlots⌋ at local slot s mod shardSlots; shards are created on
+ *   first use, so the row may have holes.
+ * - Results merged over shards are ordered as one shard orders them: ascending by distance, ties by
+ *   smaller (global) slot.
+ * - With one shard (every collection below `shardSlots` records) each call goes straight to it.
  */
-import { ClosedError, ErrorCode, OmenDBError, ValidationError } from "../errors.js";
+import { ErrorCode, ValidationError } from "../errors.js";
 import { TopK } from "../internal/topk.js";
 import type { Metric } from "../types.js";
-import { normalizeInto } from "./distance.js";
-import {
-  createMemory,
-  type DistanceKernels,
-  instantiateKernels,
-  WASM_MAX_PAGES as MAX_PAGES,
-  WASM_PAGE_BYTES as PAGE,
-  type WasmMemory,
-  growMemory,
-} from "./wasm-kernels.js";
+import { type ArenaHits, ArenaShard } from "./arena-shard.js";
 
-const INITIAL_PAGES = 16; // 1 MiB
+export type { ArenaHits } from "./arena-shard.js";
 
-const align16 = (n: number): number => Math.ceil(n / 16) * 16;
+/** Vector bytes per shard: half of WebAssembly's 4 GiB, leaving room for a full scan's scratch. */
+const SHARD_BYTES = 2 ** 31;
 
-/** The result of {@link VectorArena.search}: parallel arrays, ascending by distance then slot. */
-export interface ArenaHits {
-  slots: Uint32Array;
-  distances: Float32Array;
+/** Options of a {@link VectorArena}. */
+export interface VectorArenaOptions {
+  /** Slots per shard; default as many vectors as fit in 2 GiB. Tests use small values. */
+  shardSlots?: number;
 }
 
 /** Exact vector search over one collection's vectors, held in WebAssembly memory by slot. */
 export class VectorArena {
-  private liveTotal = 0;
-  private limit = 0;
-  private live = new Uint8Array(1024);
-  private memory: WasmMemory | undefined;
-  private f32: Float32Array;
-  private u32: Uint32Array;
-  private readonly row: number;
-  private readonly normalized: boolean;
-  private readonly rangeKernel: DistanceKernels["dist_l2_range"];
-  private readonly listKernel: DistanceKernels["dist_l2_list"];
+  /** Slots per shard. */
+  readonly shardSlots: number;
+  private readonly shards: (ArenaShard | undefined)[];
+  private local = new Uint32Array(64);
 
   /**
    * @param dim vector length (a positive integer)
    * @param metric how distances are computed; for `"cosine"` vectors and queries are normalised.
-   * @throws ValidationError code `INVALID_OPTION` for a bad `dim`.
+   * @throws ValidationError code `INVALID_OPTION` for a bad `dim` or `shardSlots`.
    */
   constructor(
     readonly dim: number,
     readonly metric: Metric,
+    options: VectorArenaOptions = {},
   ) {
-    if (!Number.isInteger(dim) || dim < 1 || dim * 4 > 0xffffffff) {
-      throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: dimension must be a positive integer, got ${dim}`);
+    this.shards = [new ArenaShard(dim, metric)];
+    const shardSlots = options.shardSlots ?? Math.max(1, Math.floor(SHARD_BYTES / (dim * 4)));
+    if (!Number.isInteger(shardSlots) || shardSlots < 1) {
+      throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: shardSlots must be a positive integer, got ${shardSlots}`);
     }
-    this.row = dim * 4;
-    this.normalized = metric === "cosine";
-    this.memory = createMemory(INITIAL_PAGES);
-    const k = instantiateKernels(this.memory);
-    this.rangeKernel = metric === "l2" ? k.dist_l2_range : metric === "ip" ? k.dist_ip_range : k.dist_cos_range;
-    this.listKernel = metric === "l2" ? k.dist_l2_list : metric === "ip" ? k.dist_ip_list : k.dist_cos_list;
-    this.f32 = new Float32Array(this.memory.buffer);
-    this.u32 = new Uint32Array(this.memory.buffer);
+    this.shardSlots = shardSlots;
   }
 
   /** The number of live slots. */
   get liveCount(): number {
-    return this.liveTotal;
+    let total = 0;
+    for (const shard of this.shards) total += shard?.liveCount ?? 0;
+    return total;
   }
 
   /** One past the highest live slot (0 when the arena is empty). */
   get slotLimit(): number {
-    return this.limit;
+    for (let i = this.shards.length - 1; i >= 0; i--) {
+      const limit = this.shards[i]?.slotLimit ?? 0;
+      if (limit > 0) return i * this.shardSlots + limit;
+    }
+    return 0;
+  }
+
+  /** The bytes of WebAssembly memory currently held by all shards. */
+  get memoryBytes(): number {
+    let total = 0;
+    for (const shard of this.shards) total += shard?.memoryBytes ?? 0;
+    return total;
   }
 
   /** True when `slot` holds a live vector. */
   isLive(slot: number): boolean {
-    return this.live[slot] === 1;
-  }
-
-  /** The bytes of WebAssembly memory currently held (vectors, scratch and growth slack). */
-  get memoryBytes(): number {
-    return this.memory?.buffer.byteLength ?? 0;
+    const shard = this.shards[Math.floor(slot / this.shardSlots)];
+    return shard !== undefined && shard.isLive(slot % this.shardSlots);
   }
 
   /**
-   * Makes room for slots [0, slots) at once (a collection about to load that many), so loading does
-   * not grow the memory step by step.
-   * @throws OmenDBError code `CAPACITY` beyond WebAssembly's 4 GiB memory.
+   * Makes room for slots [0, slots) at once (a collection about to load that many).
+   * @throws OmenDBError code `CAPACITY` when WebAssembly cannot allocate a shard's memory.
    */
   reserve(slots: number): void {
-    this.assertOpen();
-    this.ensureBytes(this.scanBytes(Math.max(slots, this.limit), 0), slots);
-    if (slots > this.live.length) {
-      const grown = new Uint8Array(slots);
-      grown.set(this.live);
-      this.live = grown;
-    }
+    const S = this.shardSlots;
+    for (let i = 0; i * S < slots; i++) this.shardAt(i).reserve(Math.min(S, slots - i * S));
   }
 
   /**
    * Stores `vector` at `slot` (replacing what was there) and marks the slot live. Cosine arenas
-   * store the unit-normalised copy. Memory grows in large steps as needed.
+   * store the unit-normalised copy.
    * @throws ValidationError code `DIMENSION_MISMATCH` for a vector of the wrong length,
    *   `INVALID_OPTION` for a slot that is not a non-negative integer.
-   * @throws OmenDBError code `CAPACITY` when the vectors up to `slot` (plus search scratch) would
-   *   exceed WebAssembly's 4 GiB memory.
+   * @throws OmenDBError code `CAPACITY` when WebAssembly cannot grow a shard's memory.
    */
   set(slot: number, vector: Float32Array): void {
-    this.assertOpen();
     if (!Number.isInteger(slot) || slot < 0 || slot > 0xfffffffe) {
       throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: slot must be a non-negative integer, got ${slot}`);
     }
-    if (vector.length !== this.dim) {
-      throw new ValidationError(
-        ErrorCode.DIMENSION_MISMATCH,
-        `vector arena: expected a vector of dimension ${this.dim}, got ${vector.length}`,
-      );
-    }
-    const limit = Math.max(this.limit, slot + 1);
-    const need = this.scanBytes(limit, 0);
-    if (need > MAX_PAGES * PAGE) {
-      throw new OmenDBError(
-        ErrorCode.CAPACITY,
-        `vector arena: ${limit} slots of dimension ${this.dim} need ${need} bytes, over WebAssembly's 4 GiB memory limit`,
-      );
-    }
-    this.ensureBytes((slot + 1) * this.row, limit);
-    const at = slot * this.dim;
-    if (this.normalized) normalizeInto(vector, this.f32.subarray(at, at + this.dim));
-    else this.f32.set(vector, at);
-    if (slot >= this.live.length) {
-      const grown = new Uint8Array(Math.max(slot + 1, this.live.length * 2));
-      grown.set(this.live);
-      this.live = grown;
-    }
-    if (this.live[slot] !== 1) {
-      this.live[slot] = 1;
-      this.liveTotal++;
-    }
-    this.limit = limit;
+    this.shardAt(Math.floor(slot / this.shardSlots)).set(slot % this.shardSlots, vector);
   }
 
   /** Marks `slot` dead (search skips it); unknown or already dead slots are ignored. */
   remove(slot: number): void {
-    if (this.live[slot] !== 1) return;
-    this.live[slot] = 0;
-    this.liveTotal--;
-    if (slot === this.limit - 1) {
-      let limit = slot;
-      while (limit > 0 && this.live[limit - 1] !== 1) limit--;
-      this.limit = limit;
-    }
+    this.shards[Math.floor(slot / this.shardSlots)]?.remove(slot % this.shardSlots);
   }
 
   /**
    * The exact `k` nearest live vectors to `query`, ascending by distance, ties by smaller slot.
-   * Fewer than `k` come back only when fewer slots are live (or given). With `slots`, only those
-   * candidates are considered (they should be distinct; dead or unknown ones are skipped).
+   * With `slots`, only those candidates are considered (dead or unknown ones are skipped).
    * @throws ValidationError code `DIMENSION_MISMATCH` for a query of the wrong length,
    *   `INVALID_OPTION` for a `k` that is not a non-negative integer.
    */
   search(query: Float32Array, k: number, slots?: Uint32Array): ArenaHits {
-    this.assertOpen();
-    this.checkQuery(query);
-    if (!Number.isInteger(k) || k < 0) {
-      throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: k must be a non-negative integer, got ${k}`);
-    }
-    const live = this.live;
-    const limit = this.limit;
-    if (k === 0 || this.liveCount === 0) return { slots: new Uint32Array(0), distances: new Float32Array(0) };
-    // A full scan reads every slot below the limit; when most are dead, scan a list of live ones.
-    let list: Uint32Array | undefined = slots;
-    if (list === undefined && this.liveCount * 2 < limit) {
-      list = new Uint32Array(this.liveCount);
-      for (let s = 0, j = 0; s < limit; s++) if (live[s] === 1) list[j++] = s;
-    }
-    const heap = new TopK(Math.min(k, list === undefined ? this.liveCount : list.length));
-    if (list === undefined) {
-      const out = this.scanAll(query, limit);
-      const f32 = this.f32;
-      if (this.liveCount === limit) {
-        for (let s = 0; s < limit; s++) heap.push(f32[out + s]!, s);
-      } else {
-        for (let s = 0; s < limit; s++) if (live[s] === 1) heap.push(f32[out + s]!, s);
-      }
-    } else {
-      const { listAt, count, out } = this.scanList(query, list, true);
-      const f32 = this.f32;
-      const u32 = this.u32;
-      for (let j = 0; j < count; j++) heap.push(f32[out + j]!, u32[listAt + j]!);
-    }
+    if (this.shards.length === 1) return this.shards[0]!.search(query, k, slots);
+    // Validates the query and k (and throws ClosedError after dispose) as a single shard would.
+    this.shards[0]!.search(query, Number.isInteger(k) && k >= 0 ? 0 : k);
+    const S = this.shardSlots;
+    const heap = new TopK(Math.min(k, slots?.length ?? this.liveCount));
+    this.forEachGroup(slots, (i, shard, locals) => {
+      const hits = shard.search(query, k, locals);
+      for (let j = 0; j < hits.slots.length; j++) heap.push(hits.distances[j]!, i * S + hits.slots[j]!);
+    });
     const { ids, distances } = heap.drain();
     return { slots: ids, distances };
   }
 
   /**
-   * The distance from `query` to each of `slots`, in the same order (a fresh array), for callers
-   * that re-rank candidates.
+   * The distance from `query` to each of `slots`, in the same order (a fresh array).
    * @throws ValidationError code `DIMENSION_MISMATCH` for a query of the wrong length,
    *   `INVALID_OPTION` when a slot is not live.
    */
   distancesTo(query: Float32Array, slots: Uint32Array): Float32Array {
-    this.assertOpen();
-    this.checkQuery(query);
-    for (let j = 0; j < slots.length; j++) {
-      if (this.live[slots[j]!] !== 1) {
-        throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: slot ${slots[j]} is not live`);
-      }
-    }
-    const { count, out } = this.scanList(query, slots, false);
-    return this.f32.slice(out, out + count);
+    if (this.shards.length === 1) return this.shards[0]!.distancesTo(query, slots);
+    const out = new Float32Array(slots.length);
+    this.scatter(slots, slots.length, out, (shard, locals) => shard.distancesTo(query, locals));
+    return out;
   }
 
   /** A copy of the vector stored at `slot` (unit-normalised in a cosine arena). */
   storedVector(slot: number): Float32Array {
-    this.assertOpen();
-    if (this.live[slot] !== 1) throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: slot ${slot} is not live`);
-    const at = (slot * this.row) / 4;
-    return this.f32.slice(at, at + this.dim);
+    const shard = this.shards[Math.floor(slot / this.shardSlots)];
+    if (shard === undefined) throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: slot ${slot} is not live`);
+    return shard.storedVector(slot % this.shardSlots);
   }
 
   /**
-   * The distance from the stored vector at `from` to each of `targets[0..count)`, written to `out`:
-   * one kernel call with the stored vector as the query (graph construction's inner loop). All
-   * slots must be live; not checked here, for speed.
+   * The distance from the stored vector at `from` to each of `targets[0..count)`, written to `out`
+   * (graph construction's inner loop). All slots must be live; not checked here, for speed.
    */
   distancesFromSlot(from: number, targets: Uint32Array, count: number, out: Float32Array): void {
-    this.ensureBytes(this.scanBytes(this.limit, count), this.limit);
-    const listByte = align16(this.limit * this.row) + align16(this.row);
-    const listAt = listByte / 4;
-    this.u32.set(count === targets.length ? targets : targets.subarray(0, count), listAt);
-    const outByte = listByte + 4 * count;
-    this.listKernel(from * this.row, 0, this.dim, listByte, count, outByte);
-    out.set(this.f32.subarray(outByte / 4, outByte / 4 + count));
+    if (this.shards.length === 1) return this.shards[0]!.distancesFromSlot(from, targets, count, out);
+    const S = this.shardSlots;
+    const home = Math.floor(from / S);
+    let sameShard = true;
+    for (let j = 0; j < count && sameShard; j++) sameShard = Math.floor(targets[j]! / S) === home;
+    if (sameShard) {
+      const locals = this.localScratch(count);
+      for (let j = 0; j < count; j++) locals[j] = targets[j]! - home * S;
+      this.shards[home]!.distancesFromSlot(from - home * S, locals, count, out);
+      return;
+    }
+    const query = this.storedVector(from);
+    this.scatter(targets, count, out, (shard, locals) => shard.distancesTo(query, locals));
   }
 
-  /** Releases the WebAssembly memory; any later call except `isLive`/`remove` throws `ClosedError`. */
+  /** Releases every shard's memory; any later call except `isLive`/`remove` throws `ClosedError`. */
   dispose(): void {
-    this.memory = undefined;
-    this.f32 = new Float32Array(0);
-    this.u32 = new Uint32Array(0);
-    this.live = new Uint8Array(0);
-    this.liveTotal = 0;
-    this.limit = 0;
+    for (const shard of this.shards) shard?.dispose();
   }
 
   // ---------------------------------------------------------------- internals
 
-  private assertOpen(): void {
-    if (this.memory === undefined) throw new ClosedError("vector arena was disposed");
+  private shardAt(i: number): ArenaShard {
+    while (this.shards.length <= i) this.shards.push(undefined);
+    return (this.shards[i] ??= new ArenaShard(this.dim, this.metric));
   }
 
-  private checkQuery(query: Float32Array): void {
-    if (query.length !== this.dim) {
-      throw new ValidationError(
-        ErrorCode.DIMENSION_MISMATCH,
-        `vector arena: expected a query of dimension ${this.dim}, got ${query.length}`,
-      );
+  private localScratch(n: number): Uint32Array {
+    if (this.local.length < n) this.local = new Uint32Array(Math.max(n, this.local.length * 2));
+    return this.local;
+  }
+
+  /** Calls `fn` per shard with its local slots of `slots` (every live slot of the shard when absent). */
+  private forEachGroup(slots: Uint32Array | undefined, fn: (index: number, shard: ArenaShard, locals: Uint32Array | undefined) => void): void {
+    const S = this.shardSlots;
+    if (slots === undefined) {
+      this.shards.forEach((shard, i) => {
+        if (shard !== undefined && shard.liveCount > 0) fn(i, shard, undefined);
+      });
+      return;
+    }
+    const groups = new Map<number, number[]>();
+    for (let j = 0; j < slots.length; j++) {
+      const i = Math.floor(slots[j]! / S);
+      if (this.shards[i] === undefined) continue;
+      let group = groups.get(i);
+      if (group === undefined) groups.set(i, (group = []));
+      group.push(slots[j]! - i * S);
+    }
+    for (const [i, locals] of groups) fn(i, this.shards[i]!, Uint32Array.from(locals));
+  }
+
+  /** Computes `slots[0..count)`'s values shard by shard with `fn` and writes them to `out` in order. */
+  private scatter(slots: Uint32Array, count: number, out: Float32Array, fn: (shard: ArenaShard, locals: Uint32Array) => Float32Array): void {
+    const S = this.shardSlots;
+    const groups = new Map<number, number[]>();
+    for (let j = 0; j < count; j++) {
+      const i = Math.floor(slots[j]! / S);
+      let group = groups.get(i);
+      if (group === undefined) groups.set(i, (group = []));
+      group.push(j);
+    }
+    for (const [i, positions] of groups) {
+      const shard = this.shards[i];
+      if (shard === undefined) throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: slot ${slots[positions[0]!]} is not live`);
+      const values = fn(shard, Uint32Array.from(positions, (j) => slots[j]! - i * S));
+      for (let p = 0; p < positions.length; p++) out[positions[p]!] = values[p]!;
     }
   }
-
-  /** Bytes a scan needs with `limit` slots of vectors and a candidate list of `listLength`. */
-  private scanBytes(limit: number, listLength: number): number {
-    return align16(limit * this.row) + align16(this.row) + 4 * listLength + 4 * Math.max(limit, listLength);
-  }
-
-  /** Writes the query into scratch (normalised for cosine) and returns its byte offset. */
-  private placeQuery(query: Float32Array, listLength: number): number {
-    const q = align16(this.limit * this.row);
-    this.ensureBytes(this.scanBytes(this.limit, listLength), this.limit);
-    const at = q / 4;
-    if (this.normalized) normalizeInto(query, this.f32.subarray(at, at + this.dim));
-    else this.f32.set(query, at);
-    return q;
-  }
-
-  /** Computes the distances to slots [0, limit); returns the f32 index of the first. */
-  private scanAll(query: Float32Array, limit: number): number {
-    const q = this.placeQuery(query, 0);
-    const out = q + align16(this.row);
-    this.rangeKernel(q, 0, this.dim, limit, out);
-    return out / 4;
-  }
-
-  /**
-   * Copies `slots` into scratch (keeping only live ones when `liveOnly`) and computes their
-   * distances; returns the u32 index of the list, its length and the f32 index of the first distance.
-   */
-  private scanList(query: Float32Array, slots: Uint32Array, liveOnly: boolean): { listAt: number; count: number; out: number } {
-    const q = this.placeQuery(query, slots.length);
-    const listByte = q + align16(this.row);
-    const listAt = listByte / 4;
-    let count = slots.length;
-    if (liveOnly) {
-      const u32 = this.u32;
-      const live = this.live;
-      count = 0;
-      for (let j = 0; j < slots.length; j++) {
-        const s = slots[j]!;
-        if (live[s] === 1) u32[listAt + count++] = s;
-      }
-    } else {
-      this.u32.set(slots, listAt);
-    }
-    const outByte = listByte + 4 * count;
-    this.listKernel(q, 0, this.dim, listByte, count, outByte);
-    return { listAt, count, out: outByte / 4 };
-  }
-
-  /** Grows the memory to hold at least `bytes` (in large steps, never beyond 4 GiB). */
-  private ensureBytes(bytes: number, limit: number): void {
-    if (!growMemory(this.memory!, bytes, `vector arena (${limit} slots of dimension ${this.dim})`)) return;
-    this.f32 = new Float32Array(this.memory!.buffer);
-    this.u32 = new Uint32Array(this.memory!.buffer);
-  }
-
 }
