@@ -5,8 +5,8 @@
  * DiskANN index it would otherwise build in the background) and `close()` (checkpoint) — all inside
  * the timed build.
  *
- * Collections below the core's index threshold (10,000 records at 1536-d, more at lower dimensions)
- * are searched exactly: one sweep point. Above it the sweep is `efSearch`, passed per query; a
+ * Collections below the core's index threshold (`indexStatus().threshold`: 5,000 records at 1536-d,
+ * more at lower dimensions) are searched exactly: one sweep point. Above it the sweep is `efSearch`, passed per query; a
  * `--sweep omendb:<option>=v1,v2` replaces it. Build options (`--build-option omendb:key=value`) go to
  * `createCollection(..., { index: { key: value } })`: threshold, maxDegree, buildListSize, alpha,
  * efSearch, pqSubspaces.
@@ -27,15 +27,6 @@ const INDEX_OPTIONS = ["threshold", "maxDegree", "buildListSize", "alpha", "efSe
 const EF_SWEEP = [10, 16, 24, 32, 48, 64, 100, 150, 200, 300, 400];
 const INDEX_KIND = "DiskANN (Vamana over PQ, re-ranked)";
 const EXACT_KIND = "exact (WASM SIMD scan)";
-
-/**
- * The record count at which a collection builds its index, as documented in packages/core/README.md:
- * `index.threshold`, default max(10,000, records whose vectors total 32 MiB).
- */
-export function indexThreshold(dim: number, options: Record<string, number | string>): number {
-  if (options["threshold"] !== undefined) return Number(options["threshold"]);
-  return Math.max(10_000, Math.ceil((32 * 2 ** 20) / (dim * 4)));
-}
 
 /** The core module: the run's frozen snapshot when the harness made one (core-snapshot.ts), else @omendb/core. */
 function coreModuleUrl(): string {
@@ -91,7 +82,7 @@ export function createOmenDBEngine(exactOnly = false): Engine {
       }
       // buildIndex() would build an index at any size; call it only where the collection would build
       // one by itself, so small collections stay exact as they do for users.
-      const threshold = indexThreshold(ctx.spec.dim, indexOptions);
+      const threshold = collection.indexStatus().threshold;
       if (ctx.spec.count >= threshold) await collection.buildIndex();
       const status = collection.indexStatus();
       await db.close();

@@ -67,6 +67,11 @@ export class CollectionIndex {
   }
 
   /** The vectors of `slots` changed (new or replaced records). */
+  /** The record count at which the index is built. */
+  get threshold(): number {
+    return this.settings.threshold;
+  }
+
   noteUpsert(slots: readonly number[]): void {
     const ann = this.ann;
     if (ann === undefined) return;

@@ -276,12 +276,17 @@ export class Collection {
     return { results, plan: { ...this.lastPlan } };
   }
 
-  /** How the collection is searched right now: for diagnostics and benchmarks. */
-  indexStatus(): { indexed: number; pending: number; deleted: number; mode: "exact" | "index" } {
+  /**
+   * How the collection is searched right now, for diagnostics and benchmarks: records in the index,
+   * records waiting to join it (searched exactly meanwhile), deleted records awaiting consolidation,
+   * the mode, and `threshold`, the record count at which the index is built.
+   */
+  indexStatus(): { indexed: number; pending: number; deleted: number; mode: "exact" | "index"; threshold: number } {
     const index = this.store.index;
     const ann = index.ann;
-    if (ann === undefined) return { indexed: 0, pending: this.store.table.size, deleted: 0, mode: "exact" };
-    return { indexed: ann.size() - ann.deletedCount(), pending: index.unindexed.size, deleted: ann.deletedCount(), mode: "index" };
+    const threshold = index.threshold;
+    if (ann === undefined) return { indexed: 0, pending: this.store.table.size, deleted: 0, mode: "exact", threshold };
+    return { indexed: ann.size() - ann.deletedCount(), pending: index.unindexed.size, deleted: ann.deletedCount(), mode: "index", threshold };
   }
 
   /**
