@@ -23,6 +23,7 @@ describe("toChromaError", () => {
   it("keeps server errors' codes", () => {
     expect(toChromaError(new ChromaHttpError(HttpErrorCode.UNAUTHORIZED, "no key")).status).toBe(401);
     expect(toChromaError(new ChromaHttpError(HttpErrorCode.NOT_IMPLEMENTED, "later")).status).toBe(501);
+    expect(toChromaError(new ChromaHttpError(HttpErrorCode.NOT_IMPLEMENTED, "later")).body.message).toBe("later");
   });
 
   it("hides the message of unexpected errors", () => {

@@ -109,7 +109,7 @@ export function toChromaError(err: unknown): { status: number; body: ChromaError
   const mapping = code === undefined ? undefined : STATUS_BY_CODE[code];
   const message = err instanceof Error ? err.message : String(err);
   if (mapping !== undefined && code !== undefined) {
-    const safeMessage = mapping.status >= 500 && !isOmenDBError(err) ? "internal server error" : message;
+    const safeMessage = mapping.status === 500 && !isOmenDBError(err) ? "internal server error" : message;
     return { status: mapping.status, body: { error: mapping.error, message: safeMessage, code } };
   }
   const statusCode = (err as { statusCode?: unknown } | null)?.statusCode;

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ErrorCode, ValidationError } from "../errors.js";
 import type { FilterNode } from "./filter-ast.js";
-import { parseFilter } from "./parse-filter.js";
+import { MAX_FILTER_DEPTH, parseFilter } from "./parse-filter.js";
 
 const eq = (path: string, value: string | number | boolean | null): FilterNode => ({
   kind: "compare",
@@ -123,6 +123,28 @@ describe("parseFilter: normal forms", () => {
     const node = parseFilter({ tag: { $in: list } });
     list.push("c");
     expect(node).toEqual({ kind: "compare", path: "tag", op: "in", value: ["a", "b"] });
+  });
+
+  it("refuses filters nested deeper than MAX_FILTER_DEPTH, at any depth of input", () => {
+    const nest = (levels: number, wrap: (inner: object) => object) => {
+      let where: object = { n: 1 };
+      for (let i = 0; i < levels; i++) where = wrap(where);
+      return where;
+    };
+    expect(() => parseFilter(nest(MAX_FILTER_DEPTH - 1, (w) => ({ $and: [w, { m: 2 }] })))).not.toThrow();
+    for (const wrap of [(w: object) => ({ $not: w }), (w: object) => ({ $and: [w, { m: 2 }] }), (w: object) => ({ $or: [w] })]) {
+      for (const levels of [MAX_FILTER_DEPTH, 100_000]) {
+        const error = (() => {
+          try {
+            parseFilter(nest(levels, wrap));
+          } catch (e) {
+            return e;
+          }
+        })();
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).code).toBe(ErrorCode.INVALID_FILTER);
+      }
+    }
   });
 
   it("does not modify its input", () => {

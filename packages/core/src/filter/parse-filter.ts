@@ -30,6 +30,9 @@ const FIELD_OPS: ReadonlyMap<string, CompareOp> = new Map<string, CompareOp>([
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
+/** Deepest nesting of `$and`/`$or`/`$not` accepted: bounds the recursion of every later pass. */
+export const MAX_FILTER_DEPTH = 64;
+
 /**
  * Validates and normalises a metadata filter.
  *
@@ -41,26 +44,27 @@ const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
  * @throws ValidationError with code `INVALID_FILTER` naming the offending path when `where` does not
  *   follow the language: unknown `$` operator, wrong operand type, NaN/±Infinity, empty `$and`/`$or`,
  *   `$not` array not of length one, empty or `$`-prefixed field path, nested object or array as a
- *   field's value, `undefined` anywhere.
+ *   field's value, `undefined` anywhere, `$and`/`$or`/`$not` nested deeper than {@link MAX_FILTER_DEPTH}.
  * @example
  * parseFilter({ year: { $gte: 2020 }, tags: { $contains: "news" } });
  * // { kind: "and", children: [ {compare year gte 2020}, {compare tags contains "news"} ] }
  */
 export function parseFilter(where: unknown): FilterNode {
   if (where === undefined) return { kind: "all" };
-  return parseWhere(where, "filter");
+  return parseWhere(where, "filter", 1);
 }
 
-function parseWhere(value: unknown, at: string): FilterNode {
+function parseWhere(value: unknown, at: string, depth: number): FilterNode {
   if (!isPlainObject(value)) fail(at, `expected a filter object, got ${describe(value)}`);
+  if (depth > MAX_FILTER_DEPTH) fail(at, `filters may nest at most ${MAX_FILTER_DEPTH} levels deep`);
   const keys = Object.keys(value);
-  if (keys.length === 1) return parseEntry(keys[0]!, value[keys[0]!], at);
+  if (keys.length === 1) return parseEntry(keys[0]!, value[keys[0]!], at, depth);
   const parts: FilterNode[] = [];
-  for (const key of keys) parts.push(parseEntry(key, value[key], at));
+  for (const key of keys) parts.push(parseEntry(key, value[key], at, depth));
   return makeAnd(parts);
 }
 
-function parseEntry(key: string, value: unknown, at: string): FilterNode {
+function parseEntry(key: string, value: unknown, at: string, depth: number): FilterNode {
   if (key.charCodeAt(0) !== 36 /* $ */) {
     if (key.length === 0) fail(`${at}[""]`, "a field path must be a non-empty string");
     return parseField(key, value, at + segment(key));
@@ -72,15 +76,15 @@ function parseEntry(key: string, value: unknown, at: string): FilterNode {
       if (!Array.isArray(value)) fail(here, `expected a non-empty array of filters, got ${describe(value)}`);
       if (value.length === 0) fail(here, "expected a non-empty array of filters, got an empty array");
       const children: FilterNode[] = new Array(value.length);
-      for (let i = 0; i < value.length; i++) children[i] = parseWhere(value[i], `${here}[${i}]`);
+      for (let i = 0; i < value.length; i++) children[i] = parseWhere(value[i], `${here}[${i}]`, depth + 1);
       return key === "$and" ? makeAnd(children) : makeOr(children);
     }
     case "$not": {
       if (Array.isArray(value)) {
         if (value.length !== 1) fail(here, `expected a filter or a one-element array, got an array of ${value.length}`);
-        return makeNot(parseWhere(value[0], `${here}[0]`));
+        return makeNot(parseWhere(value[0], `${here}[0]`, depth + 1));
       }
-      return makeNot(parseWhere(value, here));
+      return makeNot(parseWhere(value, here, depth + 1));
     }
     default:
       if (FIELD_OPS.has(key)) fail(here, `operator ${key} must be applied to a field, e.g. { year: { ${key}: ... } }`);
