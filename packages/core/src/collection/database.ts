@@ -32,6 +32,7 @@ import { acquireLock, type HeldLock } from "../storage/lock-file.js";
 import type { CollectionInfo, CollectionOptions, Durability, IndexOptions, Metadata, Metric, OpenOptions } from "../types.js";
 import { readWal } from "../wal/wal-reader.js";
 import { WalWriter } from "../wal/wal-writer.js";
+import { indexPath, vectorPath, vectorsDir } from "./folder-layout.js";
 import { Collection, type CollectionHost } from "./collection.js";
 import type { IndexSettings } from "./collection-index.js";
 import { CollectionStore } from "./collection-store.js";
@@ -114,7 +115,7 @@ export class OmenDB {
     }
     const root = path.resolve(folder);
     try {
-      for (const dir of [root, path.join(root, "wal"), path.join(root, "vectors")]) fs.mkdirSync(dir, { recursive: true });
+      for (const dir of [root, path.join(root, "wal"), vectorsDir(root)]) fs.mkdirSync(dir, { recursive: true });
     } catch (err) {
       throw ioError(`creating data folder ${root}`, err);
     }
@@ -459,21 +460,13 @@ function openError(err: unknown, sqliteFile: string): unknown {
   return ioError(`opening ${sqliteFile}`, err);
 }
 
-function vectorPath(root: string, uuid: string): string {
-  return path.join(root, "vectors", `${uuid}.vec`);
-}
-
 /** Deletes vector files of collections that no longer exist (a crash during deleteCollection). */
 function removeOrphanVectorFiles(root: string, rows: readonly CollectionRow[]): void {
   const live = new Set(rows.map((r) => r.uuid));
-  for (const name of fs.readdirSync(path.join(root, "vectors"))) {
+  for (const name of fs.readdirSync(vectorsDir(root))) {
     const uuid = name.split(".")[0]!;
-    if (!live.has(uuid)) fs.rmSync(path.join(root, "vectors", name), { force: true });
+    if (!live.has(uuid)) fs.rmSync(path.join(vectorsDir(root), name), { force: true });
   }
-}
-
-function indexPath(root: string, uuid: string): string {
-  return path.join(root, "vectors", `${uuid}.ann`);
 }
 
 function indexSettings(dimension: number, options: IndexOptions): IndexSettings {

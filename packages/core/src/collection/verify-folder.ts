@@ -40,6 +40,7 @@ import { VectorFile } from "../storage/vector-file.js";
 import type { Metric } from "../types.js";
 import { readWal } from "../wal/wal-reader.js";
 import { parseSegmentFileName } from "../wal/wal-record.js";
+import { indexPath, vectorPath, vectorsDir } from "./folder-layout.js";
 import { OP_DELETE, OP_UPSERT, decodeOp } from "./write-ops.js";
 
 /** What kind of damage a {@link VerifyProblem} is. */
@@ -211,7 +212,7 @@ async function verifyLocked(root: string, repair: boolean, cap: number): Promise
     notes: [],
   };
   const sqliteFile = path.join(root, "omendb.sqlite");
-  const vectorsDir = path.join(root, "vectors");
+  const folder = vectorsDir(root);
 
   // 1. SQLite: integrity, catalogue, every row.
   const catalogue = readCatalogue(sqliteFile, report, cap);
@@ -237,13 +238,13 @@ async function verifyLocked(root: string, repair: boolean, cap: number): Promise
       repairs: [],
     };
     report.collections.push(collection);
-    checkVectors(path.join(vectorsDir, `${row.uuid}.vec`), row, entry.records, touched.get(row.key), collection, cap);
-    checkIndex(path.join(vectorsDir, `${row.uuid}.ann`), row, collection, repair);
+    checkVectors(vectorPath(root, row.uuid), row, entry.records, touched.get(row.key), collection, cap);
+    checkIndex(indexPath(root, row.uuid), row, collection, repair);
     if (repair && collection.problems.some((p) => p.data === "primary")) {
       collection.repairs.push("primary data damage left as found (records are never dropped): restore the listed files from a backup, or export what still reads");
     }
   }
-  noteOtherFiles(vectorsDir, liveUuids, report);
+  noteOtherFiles(folder, liveUuids, report);
   report.notes.push("the filter index is kept in memory and rebuilt from the records at every open: nothing on disk to check or repair");
 
   for (const c of report.collections) report.problems.push(...c.problems);
