@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { AlreadyExistsError, ClosedError, NotFoundError, OmenDB, ValidationError } from "../src/index.js";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { AlreadyExistsError, ClosedError, CorruptionError, NotFoundError, OmenDB, ValidationError } from "../src/index.js";
 import { dot, l2sq, normalize } from "../src/vector/distance.js";
 import { randomVectors, tempDir } from "./helpers.js";
 
@@ -227,5 +229,27 @@ describe("OmenDB lifecycle", () => {
 
   it("validates open options", async () => {
     await expect(OmenDB.open(tempDir(), { durability: "sometimes" as never })).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it("search reads the hits' documents in one query, in hit order, and refuses a damaged one", async () => {
+    const dir = tempDir();
+    let db = await OmenDB.open(dir);
+    const c = await db.createCollection("docs", { dimension: 2, metric: "l2" });
+    await c.upsert([0, 1, 2, 3].map((i) => ({ id: `r${i}`, vector: [i, 0], metadata: { i }, ...(i === 2 ? {} : { document: `doc ${i}` }) })));
+    const hits = await c.search([0.1, 0], { k: 4 });
+    expect(hits.map((h) => [h.id, h.document, h.metadata])).toEqual([
+      ["r0", "doc 0", { i: 0 }],
+      ["r1", "doc 1", { i: 1 }],
+      ["r2", null, { i: 2 }],
+      ["r3", "doc 3", { i: 3 }],
+    ]);
+    await db.close();
+    const sqlite = new Database(path.join(dir, "omendb.sqlite"));
+    sqlite.prepare("UPDATE records SET document = 'tampered' WHERE id = 'r1'").run();
+    sqlite.close();
+    db = await OmenDB.open(dir);
+    await expect(db.getCollection("docs").search([0.1, 0], { k: 2 })).rejects.toBeInstanceOf(CorruptionError);
+    expect((await db.getCollection("docs").search([3, 0], { k: 1 }))[0]?.document).toBe("doc 3");
+    await db.close();
   });
 });

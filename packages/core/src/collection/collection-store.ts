@@ -152,6 +152,11 @@ export class CollectionStore {
     return this.sqlite.getDocument(this.key, id);
   }
 
+  /** The stored documents of `ids`, in order (one SQLite query). */
+  documents(ids: readonly string[]): (string | null)[] {
+    return this.sqlite.getDocuments(this.key, ids);
+  }
+
   /** Releases memory and closes the vector file (without syncing). */
   close(): void {
     this.index.dispose();

@@ -234,17 +234,15 @@ export class Collection {
     const efSearch = readPositive(this.name, options.efSearch, "efSearch");
     const out: SearchResult[] = [];
     if (predicate === undefined) {
-      const hits = this.nearest(query, k, candidates, efSearch);
-      for (let i = 0; i < hits.slots.length; i++) out.push(this.hit(hits.slots[i]!, hits.distances[i]!, includeVector));
-      return out;
+      return this.results(this.nearest(query, k, candidates, efSearch), includeVector);
     }
     // A predicate can only be tested on materialised records: widen until k pass or none are left.
     const available = candidates?.count ?? this.store.table.size;
     for (let fetch = Math.min(available, Math.max(4 * k, 64)); ; fetch = Math.min(available, fetch * 4)) {
-      const hits = this.nearest(query, fetch, candidates, efSearch);
+      const hits = this.results(this.nearest(query, fetch, candidates, efSearch), includeVector);
       out.length = 0;
-      for (let i = 0; i < hits.slots.length && out.length < k; i++) {
-        const hit = this.hit(hits.slots[i]!, hits.distances[i]!, includeVector);
+      for (let i = 0; i < hits.length && out.length < k; i++) {
+        const hit = hits[i]!;
         if (predicate({ id: hit.id, document: hit.document, metadata: hit.metadata })) out.push(hit);
       }
       if (out.length === k || fetch >= available) return out;
@@ -433,9 +431,17 @@ export class Collection {
     return record;
   }
 
-  private hit(slot: number, distance: number, includeVector: boolean): SearchResult {
-    const record = this.materialize(slot, this.store.table.idAt(slot)!, includeVector);
-    return { ...record, distance, score: scoreFor(this.metric, distance) };
+  /** Search results for hits: ids, documents (one SQLite query for all), metadata, scores. */
+  private results(hits: SearchHits, includeVector: boolean): SearchResult[] {
+    const ids = Array.from(hits.slots, (slot) => this.store.table.idAt(slot)!);
+    const documents = ids.length > 0 ? this.store.documents(ids) : [];
+    return ids.map((id, i) => {
+      const slot = hits.slots[i]!;
+      const distance = hits.distances[i]!;
+      const result: SearchResult = { id, document: documents[i]!, metadata: structuredClone(this.store.table.metadataAt(slot) ?? {}), distance, score: scoreFor(this.metric, distance) };
+      if (includeVector) result.vector = this.store.vectors.read(slot);
+      return result;
+    });
   }
 }
 

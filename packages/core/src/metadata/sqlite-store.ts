@@ -146,6 +146,9 @@ export class SqliteStore {
       getDocument: db.prepare<[number, string], { seq: number; document: string | null; doc_crc: number }>(
         "SELECT seq, document, doc_crc FROM records WHERE collection = ? AND id = ?",
       ),
+      getDocuments: db.prepare<[number, string], { id: string; seq: number; document: string | null; doc_crc: number }>(
+        "SELECT id, seq, document, doc_crc FROM records WHERE collection = ? AND id IN (SELECT value FROM json_each(?))",
+      ),
     };
   }
 
@@ -240,6 +243,34 @@ export class SqliteStore {
   }
 
   /** The stored document of one record (null when it has none or does not exist). */
+  /**
+   * The documents of `ids` (records the caller holds), in the same order: one query for a page of
+   * search results instead of one per record.
+   * @throws CorruptionError when a row is missing or its document fails its checksum.
+   */
+  getDocuments(collection: number, ids: readonly string[]): (string | null)[] {
+    if (ids.length === 1) return [this.getDocument(collection, ids[0]!)];
+    let rows: { id: string; seq: number; document: string | null; doc_crc: number }[];
+    try {
+      rows = this.stmt.getDocuments.all(collection, JSON.stringify(ids));
+    } catch (err) {
+      throw this.readError(`reading the documents of ${ids.length} records`, err);
+    }
+    const byId = new Map<string, string | null>();
+    for (const row of rows) {
+      const actual = documentChecksum(row.document);
+      if (actual !== row.doc_crc) throw this.damaged(`document of record ${JSON.stringify(row.id)} of collection ${collection}`, row.seq, row.doc_crc, actual);
+      byId.set(row.id, row.document);
+    }
+    return ids.map((id) => {
+      const document = byId.get(id);
+      if (document === undefined) {
+        throw new CorruptionError({ file: this.file, offset: 0, expected: `a row for record ${JSON.stringify(id)} of collection ${collection}`, actual: "none", what: "missing record row" });
+      }
+      return document;
+    });
+  }
+
   getDocument(collection: number, id: string): string | null {
     let row: { seq: number; document: string | null; doc_crc: number } | undefined;
     try {
