@@ -20,7 +20,7 @@ import { DEFAULT_VAMANA_PARAMS, type SearchHits, VamanaGraph, type VamanaParams 
 
 /** Tuning knobs of the index; every field has a default. */
 export interface AnnIndexParams extends VamanaParams {
-  /** PQ sub-spaces (bytes per vector); default 64, within [dim / 8, dim / 2]. */
+  /** PQ sub-spaces (bytes per vector); default dim / 8, at least 64, at most dim / 2. */
   pqSubspaces: number;
   /** Default candidate list size of a search (L). */
   efSearch: number;
@@ -32,7 +32,7 @@ export interface AnnIndexParams extends VamanaParams {
 
 /** Defaults chosen to reach recall@10 ≥ 0.95 on the benchmark sets (see bench/results). */
 export function defaultAnnIndexParams(dim: number): AnnIndexParams {
-  return { ...DEFAULT_VAMANA_PARAMS, pqSubspaces: defaultSubspaces(dim), efSearch: 100, pqSampleSize: 20_000, seed: 42 };
+  return { ...DEFAULT_VAMANA_PARAMS, pqSubspaces: defaultSubspaces(dim), efSearch: 150, pqSampleSize: 20_000, seed: 42 };
 }
 
 /** Full-precision access to the collection's vectors. */
