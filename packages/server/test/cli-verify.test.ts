@@ -1,27 +1,9 @@
 /** `omendb verify`: exit codes, --json, --repair of a damaged index file, a locked folder, --help. */
 import fs from "node:fs";
 import path from "node:path";
-import { Writable } from "node:stream";
 import { OmenDB } from "@omendb/core";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../src/cli/run-cli.js";
-import { f32, randomVectors, seededRandom, tempDir } from "./helpers.js";
-
-class Capture extends Writable {
-  text = "";
-  isTTY = false;
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await runCli(argv, { stdout, stderr, env: {} });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+import { f32, randomVectors, runCliCaptured as run, seededRandom, tempDir } from "./helpers.js";
 
 const DIM = 6;
 const vectors = randomVectors(seededRandom(11), 80, DIM);

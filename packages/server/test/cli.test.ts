@@ -1,28 +1,10 @@
 /** The `omendb` commands run in-process: import (JSONL, .fvecs), export, stats, help and usage errors. */
 import fs from "node:fs";
 import path from "node:path";
-import { Writable } from "node:stream";
 import { OmenDB } from "@omendb/core";
 import { describe, expect, it } from "vitest";
 import { ChromaCatalog } from "../src/index.js";
-import { runCli } from "../src/cli/run-cli.js";
-import { f32, randomVectors, seededRandom, tempDir } from "./helpers.js";
-
-class Capture extends Writable {
-  text = "";
-  isTTY = false;
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await runCli(argv, { stdout, stderr, env: {} });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+import { f32, randomVectors, runCliCaptured as run, seededRandom, tempDir } from "./helpers.js";
 
 function writeFvecs(file: string, vectors: number[][]): void {
   const parts = vectors.map((v) => {

@@ -3,46 +3,9 @@
  * of a write stream, then a restart, must keep every acknowledged record; SIGTERM shuts down cleanly
  * (exit 0). Needs the packages built (`pnpm -w build`; `pnpm test` builds first).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
-import { call, DB_BASE, randomVectors, seededRandom, tempDir } from "./helpers.js";
-
-const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
-const children: ChildProcess[] = [];
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr: () => string;
-}
-
-/** Starts `omendb serve` on a free port and resolves once it prints its address. */
-function serve(dataPath: string): Promise<Running> {
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build the packages first (pnpm -w build)`);
-  const child = spawn(process.execPath, [CLI, "serve", "--path", dataPath, "--port", "0", "--log-level", "silent"], {
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, OMENDB_API_KEY: "" },
-  });
-  children.push(child);
-  let err = "";
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  return new Promise((resolve, reject) => {
-    child.stderr!.on("data", (chunk: Buffer) => {
-      err += chunk.toString();
-      const match = / at (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (match !== null) resolve({ child, url: match[1]!, exited, stderr: () => err });
-    });
-    void exited.then(({ code }) => reject(new Error(`omendb serve exited early (${code}): ${err}`)));
-  });
-}
-
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-});
+import { describe, expect, it } from "vitest";
+import { call, DB_BASE, randomVectors, seededRandom, serveCli as serve, tempDir } from "./helpers.js";
 
 describe("omendb serve process", () => {
   it("keeps every acknowledged write after SIGKILL during a write stream", async () => {

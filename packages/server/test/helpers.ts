@@ -1,7 +1,12 @@
 /** Shared fixtures of the server tests: temp folders, a seeded RNG, servers on 127.0.0.1:0. */
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { afterEach } from "vitest";
+import { runCli } from "../src/cli/run-cli.js";
 import { startServer, type OmenDBServer, type ServerOptions } from "../src/index.js";
 
 /** A fresh temporary directory. */
@@ -61,3 +66,58 @@ export async function call(
   }
   return { status: res.status, body: parsed, headers: res.headers };
 }
+
+class Capture extends Writable {
+  text = "";
+  isTTY = false;
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+/** Runs the `omendb` CLI in-process with captured output and an empty environment. */
+export async function runCliCaptured(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await runCli(argv, { stdout, stderr, env: {} });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** A running `omendb serve` child process (see {@link serveCli}). */
+export interface RunningServe {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr: () => string;
+}
+
+const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const serveChildren: ChildProcess[] = [];
+
+/**
+ * Starts the built `omendb serve` (packages/server/dist/cli.js) on a free 127.0.0.1 port and resolves
+ * once it prints its address. Children still running after a test are killed with SIGKILL.
+ */
+export function serveCli(dataPath: string): Promise<RunningServe> {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build the packages first (pnpm -w build)`);
+  const child = spawn(process.execPath, [CLI, "serve", "--path", dataPath, "--host", "127.0.0.1", "--port", "0", "--log-level", "silent"], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, OMENDB_API_KEY: "" },
+  });
+  serveChildren.push(child);
+  let err = "";
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  return new Promise((resolve, reject) => {
+    child.stderr!.on("data", (chunk: Buffer) => {
+      err += chunk.toString();
+      const match = / at (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
+      if (match !== null) resolve({ child, url: match[1]!, exited, stderr: () => err });
+    });
+    void exited.then(({ code }) => reject(new Error(`omendb serve exited early (${code}): ${err}`)));
+  });
+}
+
+afterEach(() => {
+  for (const child of serveChildren.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+});

@@ -19,14 +19,12 @@
  * Run: pnpm --filter @omendb/core build && pnpm --filter @omendb/server build &&
  *      pnpm vitest run --config vitest.slow.config.ts packages/server/test/soak.slow.test.ts
  */
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
-import { DB_BASE, f32, seededRandom, tempDir } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { DB_BASE, f32, seededRandom, serveCli as serve, tempDir } from "./helpers.js";
 
-const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const SECONDS = Number(process.env["OMENDB_SOAK_SECONDS"] ?? 600);
 const CLIENTS = Number(process.env["OMENDB_SOAK_CLIENTS"] ?? 6);
 const POOL = Number(process.env["OMENDB_SOAK_POOL"] ?? 3000);
@@ -35,38 +33,6 @@ const DIM = 16;
 const TAGS = ["red", "green", "blue", "cyan", "gray"];
 const SAMPLE_MS = 5000;
 const MiB = 1024 * 1024;
-
-const children: ChildProcess[] = [];
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Starts `omendb serve` on a free loopback port; resolves once it prints its address. */
-function serve(dataPath: string): Promise<Running> {
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build the packages first`);
-  const child = spawn(process.execPath, [CLI, "serve", "--path", dataPath, "--host", "127.0.0.1", "--port", "0", "--log-level", "silent"], {
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, OMENDB_API_KEY: "" },
-  });
-  children.push(child);
-  let err = "";
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  return new Promise((resolve, reject) => {
-    child.stderr!.on("data", (chunk: Buffer) => {
-      err += chunk.toString();
-      const match = / at (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (match !== null) resolve({ child, url: match[1]!, exited });
-    });
-    void exited.then(({ code }) => reject(new Error(`omendb serve exited early (${code}): ${err}`)));
-  });
-}
-
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-});
 
 /** Resident set size of `pid` in bytes (Linux /proc, else ps). */
 function rssOf(pid: number): number {
