@@ -35,6 +35,7 @@ import { ErrorCode, OmenDBError, isOmenDBError } from "../errors.js";
 import { documentChecksum, rowChecksum } from "../metadata/sqlite-store.js";
 import { readAnnIndexFile } from "../storage/ann-index-file.js";
 import { HEADER_SIZE } from "../storage/file-header.js";
+import { syncDirectorySync } from "../storage/directory-sync.js";
 import { acquireLock } from "../storage/lock-file.js";
 import { VectorFile } from "../storage/vector-file.js";
 import type { Metric } from "../types.js";
@@ -526,7 +527,7 @@ function checkIndex(file: string, row: CatalogueRow, report: CollectionVerifyRep
     const aside = `${file}.damaged-${new Date().toISOString().replace(/[-:.]/g, "")}`;
     try {
       fs.renameSync(file, aside);
-      fsyncDirectory(path.dirname(file));
+      syncDirectorySync(path.dirname(file));
     } catch (renameErr) {
       report.repairs.push(`could not move the damaged index file aside: ${messageOf(renameErr)}`);
       return;
@@ -554,15 +555,6 @@ function noteOtherFiles(dir: string, liveUuids: ReadonlySet<string>, report: Ver
   }
 }
 
-function fsyncDirectory(dir: string): void {
-  if (process.platform === "win32") return;
-  const fd = fs.openSync(dir, "r");
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 function isJson(text: string): boolean {
   try {

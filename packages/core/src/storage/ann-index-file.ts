@@ -64,6 +64,7 @@ import nodePath from "node:path";
 import { CorruptionError, ioError, isOmenDBError } from "../errors.js";
 import { crc32c } from "../internal/crc32c.js";
 import type { Metric } from "../types.js";
+import { syncDirectory } from "./directory-sync.js";
 import { HEADER_SIZE, METRIC_CODES, decodeHeader, defineHeaderKind, encodeHeader, hex32, metricCode } from "./file-header.js";
 
 /**
@@ -282,7 +283,7 @@ export async function writeAnnIndexFile(filePath: string, snapshot: AnnIndexSnap
     handle = undefined;
     await closing.close();
     await fsp.rename(temp, filePath);
-    await fsyncDirectory(nodePath.dirname(filePath));
+    await syncDirectory(nodePath.dirname(filePath));
   } catch (err) {
     if (handle !== undefined) await handle.close().catch(() => undefined);
     await fsp.rm(temp, { force: true }).catch(() => undefined);
@@ -618,16 +619,6 @@ function readAt(file: string, fd: number, buffer: Uint8Array, offset: number, le
   return done;
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
-  // Windows cannot open a directory for fsync; NTFS orders metadata itself.
-  if (process.platform === "win32") return;
-  const handle = await fsp.open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 function chunkSize(options: AnnIndexFileOptions): number {
   const requested = options.chunkBytes ?? ANN_INDEX_CHUNK_BYTES;

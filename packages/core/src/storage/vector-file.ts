@@ -33,6 +33,7 @@ import nodePath from "node:path";
 import { ClosedError, CorruptionError, ErrorCode, OmenDBError, ioError } from "../errors.js";
 import { crc32c } from "../internal/crc32c.js";
 import type { Metric } from "../types.js";
+import { syncDirectorySync } from "./directory-sync.js";
 import { HEADER_SIZE, METRIC_CODES, VECTOR_FILE_HEADER, decodeHeader, encodeHeader, hex32, metricCode } from "./file-header.js";
 
 /** Bytes that follow each vector in its record: the crc32c and a reserved word. */
@@ -123,7 +124,7 @@ export class VectorFile {
         fs.closeSync(fd);
       }
       fs.renameSync(temp, filePath);
-      fsyncDirectory(nodePath.dirname(filePath));
+      syncDirectorySync(nodePath.dirname(filePath));
     } catch (err) {
       fs.rmSync(temp, { force: true });
       throw ioError(`creating vector file ${filePath}`, err);
@@ -591,13 +592,3 @@ function writeFully(fd: number, buffer: Uint8Array, length: number, position: nu
   while (done < length) done += fs.writeSync(fd, buffer, done, length - done, position + done);
 }
 
-function fsyncDirectory(dir: string): void {
-  // Windows cannot open a directory for fsync; NTFS orders metadata itself.
-  if (process.platform === "win32") return;
-  const fd = fs.openSync(dir, "r");
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
