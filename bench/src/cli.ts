@@ -7,6 +7,7 @@
  *   exact          exact search time over 100k × 1536 vs the measured memory-bandwidth bound, OmenDB
  *   recovery       reopen time after SIGKILL with an un-checkpointed WAL, OmenDB
  *   http           HTTP query throughput of @omendb/server vs in-process search, same folder (issue #7)
+ *   churn          recall@10 after rounds of deleting and inserting records vs fresh ground truth (issue #3)
  *   report         regenerate REPORT.md and the plots from the JSON results
  *   list           datasets and engines (with why an engine is unavailable)
  *
@@ -20,6 +21,11 @@
  * Options (http): --dataset D (default synthetic-<n>, n = 100k)  --n N  --concurrency 1,2,4,8,16
  *   --seconds S (per level, default 10)  --rebuild (ignore the cached folder in bench/.cache/http)
  *   --smoke (synthetic-2k, concurrency 1,4, 1 s)  --out DIR. Needs packages/server built.
+ *
+ * Options (churn): --dataset a,b (default glove-100-angular-100k,sotu-use-512)  --rounds N (10)
+ *   --fraction F (share deleted and inserted per round, 0.1)  --queries N (1000)  --n N  --dim D
+ *   --smoke (synthetic-3000 at 64-d, 2 rounds, 100 queries, results in bench/.cache/smoke-results)  --out DIR.
+ *   The initial set is n / (1 + rounds × fraction) rows, so every round inserts vectors never seen before.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -30,6 +36,7 @@ import { parseCount, realDatasetNames, type BenchPaths } from "./datasets.js";
 import type { SearchSetting } from "./engines/engine.js";
 import { ENGINE_NAMES, loadEngine, selectEngines } from "./engines/registry.js";
 import { runExactBenchmark } from "./exact-benchmark.js";
+import { DEFAULT_CHURN_DATASETS, runChurnBenchmark } from "./churn-benchmark.js";
 import { DEFAULT_CONCURRENCY, runHttpBenchmark } from "./http-benchmark.js";
 import { runIngestBenchmark } from "./ingest-benchmark.js";
 import { runRecoveryBenchmark } from "./recovery-benchmark.js";
@@ -91,6 +98,8 @@ async function main(): Promise<void> {
       concurrency: { type: "string" },
       seconds: { type: "string" },
       rebuild: { type: "boolean", default: false },
+      rounds: { type: "string" },
+      fraction: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -186,6 +195,25 @@ async function main(): Promise<void> {
       log(`report: ${path.relative(process.cwd(), await writeReport(outDir))}`);
       break;
     }
+    case "churn": {
+      const fraction = values.fraction === undefined ? 0.1 : Number(values.fraction);
+      if (!(fraction > 0 && fraction < 1)) throw new Error(`--fraction ${values.fraction}: expected a share between 0 and 1`);
+      await runChurnBenchmark({
+        paths,
+        smoke,
+        outDir,
+        argv,
+        n,
+        dim: dim ?? (smoke ? 64 : undefined),
+        queries: values.queries === undefined ? undefined : positiveInt("queries", values.queries, 0),
+        log,
+        datasets: split(values.dataset) ?? (smoke ? ["synthetic-3000"] : DEFAULT_CHURN_DATASETS),
+        rounds: positiveInt("rounds", values.rounds, smoke ? 2 : 10),
+        fraction,
+      });
+      log(`report: ${path.relative(process.cwd(), await writeReport(outDir))}`);
+      break;
+    }
     case "report":
       log(`report: ${path.relative(process.cwd(), await writeReport(outDir))}`);
       break;
@@ -198,7 +226,7 @@ async function main(): Promise<void> {
       break;
     }
     default:
-      throw new Error(`unknown command "${command}"; commands: ann, ingest, exact, recovery, http, report, list (see --help)`);
+      throw new Error(`unknown command "${command}"; commands: ann, ingest, exact, recovery, http, churn, report, list (see --help)`);
   }
 }
 

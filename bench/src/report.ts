@@ -3,10 +3,12 @@
  * latest results file, a table of each engine's best operating point (highest one-thread queries/s
  * with recall@10 ≥ 0.90, else its highest-recall point), the full sweeps, skipped engines with their
  * reasons, and plain sentences on where OmenDB is ahead of and behind each peer; then the latest
- * ingest / exact-search / recovery results of issue #2, and the HTTP server throughput of issue #7.
+ * ingest / exact-search / recovery results of issue #2, the HTTP server throughput of issue #7, and
+ * recall under churn (issue #3).
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { ChurnResultsFile } from "./churn-benchmark.js";
 import type { HttpResultsFile } from "./http-benchmark.js";
 import { renderPlot } from "./plots.js";
 import type { AnnResultsFile, EngineResult, ExactResultsFile, IngestResultsFile, RecoveryResultsFile, ResultsFile, SweepPoint } from "./run-types.js";
@@ -281,6 +283,35 @@ function httpSection(r: HttpResultsFile, file: string): string {
   return out.join("\n");
 }
 
+function churnSection(r: ChurnResultsFile, file: string): string {
+  const m = r.machine;
+  const out = [
+    `${r.procedure} Bar: recall@${r.k} drops by ≤ ${r.maxDropPoints} point from round 0 to the last round, and no deleted record is ever returned. ${r.queries} queries, seed ${r.seed}. ` +
+      `Machine: ${m.cpuModel}, ${m.cores} cores, Node ${m.node}, load average ${m.loadAverage.join(" / ")} at start; ${m.date.slice(0, 16).replace("T", " ")} UTC, commit ${m.commit.slice(0, 12)}, \`${m.command}\`, [\`${file}\`](${file}).`,
+    "",
+  ];
+  for (const d of r.datasets) {
+    out.push(`### ${d.dataset.name} (${d.dataset.count.toLocaleString("en-US")} × ${d.dataset.dim}, ${d.dataset.metric}${d.dataset.kind === "synthetic" ? ", synthetic" : ""})`, "");
+    out.push(
+      `Initial ${d.initial.toLocaleString("en-US")} records, −${d.perRound.toLocaleString("en-US")} / +${d.perRound.toLocaleString("en-US")} per round. ` +
+        `Recall drop after ${d.rounds.filter((x) => x.round !== "reopen").length - 1} rounds: **${d.dropPoints.toFixed(2)} points** — ${d.pass ? "**pass**" : "**fail**"}; after reopening: ${d.reopenDropPoints.toFixed(2)} points.`,
+    );
+    out.push("");
+    out.push(`| round | live | recall@${r.k} | QPS 1 thread | p50 ms | p99 ms | delete s | insert s | index s | indexed / pending / deleted | non-live returned | load |`);
+    out.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|");
+    for (const x of d.rounds) {
+      const index = x.round === "reopen" ? `open ${fmt(x.openSeconds)}` : fmt(x.indexSeconds);
+      out.push(
+        `| ${x.round} | ${x.live.toLocaleString("en-US")} | ${x.recall.toFixed(4)} | ${fmt(x.qps)} | ${fmt(x.p50Ms)} | ${fmt(x.p99Ms)} | ${fmt(x.deleteSeconds)} | ${fmt(x.insertSeconds)} | ${index} | ${x.status.indexed.toLocaleString("en-US")} / ${x.status.pending} / ${x.status.deleted} | ${x.nonLiveReturned} | ${x.loadAverage.toFixed(2)} |`,
+      );
+    }
+    out.push("");
+    out.push(...d.notes.map((n) => `- ${n}`));
+    out.push("");
+  }
+  return out.join("\n");
+}
+
 /** Renders plots and REPORT.md for the results in `dir`; returns the report path. */
 export async function writeReport(dir: string): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
@@ -345,6 +376,13 @@ export async function writeReport(dir: string): Promise<string> {
     parts.push("## HTTP server query throughput (issue #7)", "");
     for (const { file, data } of httpLatest.values()) parts.push(httpSection(data, file));
   }
+  // Like "http", "churn" files are outside the ResultsFile union; their shape is ChurnResultsFile.
+  let churn: { file: string; data: ChurnResultsFile } | undefined;
+  for (const f of files) {
+    const d = f.data as unknown as ChurnResultsFile;
+    if (d.type === "churn" && (!churn || churn.data.machine.date < d.machine.date)) churn = { file: f.file, data: d };
+  }
+  if (churn) parts.push("## Recall under churn (issue #3)", "", churnSection(churn.data, churn.file));
   const out = path.join(dir, "REPORT.md");
   fs.writeFileSync(out, parts.join("\n").replace(/\n{3,}/g, "\n\n"));
   return out;

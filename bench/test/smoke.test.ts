@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { ChurnResultsFile } from "../src/churn-benchmark.js";
 import type { HttpResultsFile } from "../src/http-benchmark.js";
 import type { AnnResultsFile } from "../src/run-types.js";
 import { Rng } from "../src/rng.js";
@@ -96,6 +97,40 @@ describe("bench", () => {
     const report = fs.readFileSync(path.join(out, "REPORT.md"), "utf8");
     expect(report).toContain("## HTTP server query throughput");
     expect(report).toContain(`### ${r.dataset.name}`);
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  it("churn --smoke deletes and inserts, consolidates, and never returns a deleted record", () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "omendb-"));
+    const run = spawnSync(process.execPath, ["--expose-gc", path.join(benchDir, "dist/cli.js"), "churn", "--smoke", "--out", out], { encoding: "utf8", timeout: 55_000 });
+    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const files = fs.readdirSync(out).filter((f) => f.endsWith("-churn.json"));
+    expect(files).toHaveLength(1);
+    const r = JSON.parse(fs.readFileSync(path.join(out, files[0]!), "utf8")) as ChurnResultsFile;
+    expect(r.type).toBe("churn");
+    expect(r.smoke).toBe(true);
+    expect(r.machine.command).toContain("churn --smoke");
+    expect(r.datasets).toHaveLength(1);
+    const d = r.datasets[0]!;
+    expect(d.rounds.map((x) => x.round)).toEqual([0, 1, 2, "reopen"]);
+    expect(d.initial + d.pool).toBe(d.dataset.count);
+    for (const x of d.rounds) {
+      expect(x.live).toBe(d.initial);
+      expect(x.status.mode).toBe("index");
+      // buildIndex() resolves with every live record indexed and every deleted node consolidated.
+      expect(x.status).toMatchObject({ indexed: d.initial, pending: 0, deleted: 0 });
+      expect(x.nonLiveReturned).toBe(0);
+      expect(x.shortResults).toBe(0);
+      expect(x.recall).toBeGreaterThan(0.9);
+      expect(x.recall).toBeLessThanOrEqual(1);
+      expect(x.p50Ms).toBeLessThanOrEqual(x.p99Ms);
+    }
+    for (const x of d.rounds.slice(1, 3)) expect([x.deleted, x.inserted]).toEqual([d.perRound, d.perRound]);
+    expect(d.dropPoints).toBeCloseTo((d.rounds[0]!.recall - d.rounds[2]!.recall) * 100, 9);
+    expect(d.pass).toBe(d.dropPoints <= r.maxDropPoints);
+    const report = fs.readFileSync(path.join(out, "REPORT.md"), "utf8");
+    expect(report).toContain("## Recall under churn (issue #3)");
+    expect(report).toContain(`### ${d.dataset.name}`);
     fs.rmSync(out, { recursive: true, force: true });
   });
 
