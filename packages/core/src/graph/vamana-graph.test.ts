@@ -83,6 +83,16 @@ describe("VamanaGraph", () => {
     for (let s = 0; s < 600; s++) expect(Array.from(packed.subarray(s * 16, s * 16 + graph.degrees[s]!))).toEqual(Array.from(graph.neighbors(s)));
   });
 
+  it("hands a deleted entry point over to its nearest live neighbour on consolidation", () => {
+    const { graph, fromSlot } = build(data, dim, 400);
+    const entry = graph.entry;
+    const first = graph.neighbors(entry)[0]!;
+    graph.markDeleted(entry);
+    graph.consolidate(fromSlot);
+    expect(graph.entry).toBe(first);
+    expect(graph.present[entry]).toBe(0);
+  });
+
   it("never returns deleted nodes and repairs edges on consolidation", () => {
     const { graph, fromSlot } = build(data, dim, n);
     const rand = mulberry32(9);

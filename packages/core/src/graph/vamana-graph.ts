@@ -269,6 +269,17 @@ export class VamanaGraph {
     const removed: number[] = [];
     for (let s = 0; s < this.capacity; s++) if (this.deleted[s] === 1) removed.push(s);
     if (removed.length === 0) return removed;
+    // A deleted entry point hands over to its nearest live out-neighbour (lists are kept nearest
+    // first), so searches keep starting near the centre rather than at the lowest live slot.
+    let heir = -1;
+    if (this.entry >= 0 && this.deleted[this.entry] === 1) {
+      for (const nb of this.neighbors(this.entry)) {
+        if (this.deleted[nb] !== 1 && this.present[nb] === 1) {
+          heir = nb;
+          break;
+        }
+      }
+    }
     for (let p = 0; p < this.capacity; p++) {
       if (this.present[p] !== 1 || this.deleted[p] === 1) continue;
       const nbs = this.neighbors(p);
@@ -293,7 +304,7 @@ export class VamanaGraph {
     }
     this.presentCount -= removed.length;
     this.deletedCount = 0;
-    if (this.entry >= 0 && this.present[this.entry] !== 1) this.entry = this.anyLive();
+    if (this.entry >= 0 && this.present[this.entry] !== 1) this.entry = heir >= 0 && this.present[heir] === 1 ? heir : this.anyLive();
     return removed;
   }
 
