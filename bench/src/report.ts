@@ -313,6 +313,26 @@ function churnSection(r: ChurnResultsFile, file: string): string {
 }
 
 /** Renders plots and REPORT.md for the results in `dir`; returns the report path. */
+/**
+ * The summary table of `pnpm bench:filtered` (its own pages live in `<dir>/filtered/`, written by
+ * filtered-report.ts), with its links made relative to this report; undefined when it has not run.
+ */
+function filteredSummary(dir: string): string | undefined {
+  const file = path.join(dir, "filtered", "SUMMARY.md");
+  if (!fs.existsSync(file)) return undefined;
+  const table = fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.startsWith("|"))
+    .map((line) => line.replace(/\]\(([^)]+\.md)\)/g, "](filtered/$1)"));
+  return [
+    "Recall@10 against exact filtered ground truth, result counts and p99 latency against the unfiltered p99 at selectivities 100% … 0.01% (seeded attributes) and, on sotu-use-512, its real metadata; `pnpm bench:filtered`. Each dataset's page has the full table and a plot.",
+    "",
+    ...table,
+    "",
+  ].join("\n");
+}
+
 export async function writeReport(dir: string): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
   const files = loadResults(dir);
@@ -383,6 +403,8 @@ export async function writeReport(dir: string): Promise<string> {
     if (d.type === "churn" && (!churn || churn.data.machine.date < d.machine.date)) churn = { file: f.file, data: d };
   }
   if (churn) parts.push("## Recall under churn (issue #3)", "", churnSection(churn.data, churn.file));
+  const filtered = filteredSummary(dir);
+  if (filtered) parts.push("## Filtered search (issue #4)", "", filtered);
   const out = path.join(dir, "REPORT.md");
   fs.writeFileSync(out, parts.join("\n").replace(/\n{3,}/g, "\n\n"));
   return out;
