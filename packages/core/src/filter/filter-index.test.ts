@@ -448,10 +448,10 @@ function sotuLike(r: () => number): Meta {
     party: PARTIES[Math.floor(r() * r() * PARTIES.length)],
     president: `P${Math.floor(r() * 45)}`,
   };
-  if (r() < 0.8) m.tags = TAGS.filter(() => r() < 0.3);
-  if (r() < 0.1) m.score = r() < 0.5 ? r() * 10 - 5 : `s${Math.floor(r() * 50)}`;
-  if (r() < 0.05) m.meta = { source: r() < 0.5 ? "web" : "print", pages: Math.floor(r() * 30) };
-  if (r() < 0.02) m.flag = r() < 0.3 ? null : r() < 0.5;
+  if (r() < 0.8) m["tags"] = TAGS.filter(() => r() < 0.3);
+  if (r() < 0.1) m["score"] = r() < 0.5 ? r() * 10 - 5 : `s${Math.floor(r() * 50)}`;
+  if (r() < 0.05) m["meta"] = { source: r() < 0.5 ? "web" : "print", pages: Math.floor(r() * 30) };
+  if (r() < 0.02) m["flag"] = r() < 0.3 ? null : r() < 0.5;
   return m;
 }
 
