@@ -8,8 +8,7 @@
  * `unindexed`; a slot whose vector changed leaves the graph (tombstone) and re-enters `unindexed`.
  */
 import fs from "node:fs";
-import { AnnIndex, type AnnIndexParams, type BuildProgress, type FullPrecision, defaultAnnIndexParams } from "../graph/ann-index.js";
-import type { SearchHits } from "../graph/vamana-graph.js";
+import { AnnIndex, type AnnIndexParams, type BuildProgress, type FullPrecision, type IndexHits, defaultAnnIndexParams } from "../graph/ann-index.js";
 import { type AnnIndexSnapshot, readAnnIndexFile, writeAnnIndexFile } from "../storage/ann-index-file.js";
 import type { Metric } from "../types.js";
 import type { VectorArena } from "../vector/vector-arena.js";
@@ -151,7 +150,7 @@ export class CollectionIndex {
    * Nearest indexed slots to a query (unit-normalised for cosine), exact distances, ascending.
    * Slots in `unindexed` are not covered: callers scan them exactly.
    */
-  search(query: Float32Array, k: number, efSearch: number | undefined, admit?: (slot: number) => boolean): SearchHits {
+  search(query: Float32Array, k: number, efSearch: number | undefined, admit?: (slot: number) => boolean): IndexHits {
     return this.ann!.search(query, k, efSearch, admit);
   }
 

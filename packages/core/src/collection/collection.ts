@@ -385,13 +385,19 @@ export class Collection {
     const pending: number[] = [];
     for (const slot of index.unindexed) if (admit === undefined || admit(slot)) pending.push(slot);
     const tail = Uint32Array.from(pending);
-    let ef = filteredListSize(efSearch ?? index.ann.params.efSearch, matched, total);
+    const base = efSearch ?? index.ann.params.efSearch;
+    let ef = filteredListSize(base, matched, total);
     let hits = index.search(unit, n, ef, admit);
-    // A filter can starve the candidate list: widen it, then fall back to an exact scan.
+    // A filter can starve the candidate list (fewer than k matches in it: widen ×4), or leave fewer
+    // matching candidates to re-rank than an unfiltered search would have (the query's neighbourhood
+    // does not match: widen ×2); then fall back to an exact scan.
     const want = Math.min(n, matched - tail.length);
+    const pool = Math.min(base, matched - tail.length);
     let widenings = 0;
-    for (; hits.slots.length < want && widenings < 3; widenings++) {
-      ef *= 4;
+    for (; widenings < 3; widenings++) {
+      const starved = hits.slots.length < want;
+      if (!starved && (candidates === undefined || hits.pool >= pool)) break;
+      ef *= starved ? 4 : 2;
       hits = index.search(unit, n, ef, admit);
     }
     if (hits.slots.length < want) {

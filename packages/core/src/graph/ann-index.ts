@@ -45,6 +45,11 @@ export interface FullPrecision {
   toQuery(query: Float32Array, slots: Uint32Array): Float32Array;
 }
 
+/** The result of {@link AnnIndex.search}: the hits, and how many admitted candidates were re-ranked. */
+export interface IndexHits extends SearchHits {
+  pool: number;
+}
+
 /** Progress callback of a bulk build: `done` of `total` steps in `phase`. */
 export type BuildProgress = (phase: "train" | "encode" | "link" | "refine", done: number, total: number) => void;
 
@@ -134,13 +139,13 @@ export class AnnIndex {
    * The `k` nearest indexed slots to `query` (unit-normalised for cosine): beam search with a list of
    * `efSearch` over PQ distances, then exact distances for the whole list. `admit` restricts results.
    */
-  search(query: Float32Array, k: number, efSearch = this.params.efSearch, admit?: (slot: number) => boolean): SearchHits {
+  search(query: Float32Array, k: number, efSearch = this.params.efSearch, admit?: (slot: number) => boolean): IndexHits {
     const codes = this.codes;
-    if (codes === undefined || this.graph.entry < 0 || k === 0) return { slots: new Uint32Array(0), distances: new Float32Array(0) };
+    if (codes === undefined || this.graph.entry < 0 || k === 0) return { slots: new Uint32Array(0), distances: new Float32Array(0), pool: 0 };
     codes.setQuery(query, this.tableKind);
     const L = Math.max(k, efSearch);
     const candidates = this.graph.search(codes.distances, L, L, admit === undefined ? {} : { admit });
-    if (candidates.slots.length === 0) return candidates;
+    if (candidates.slots.length === 0) return { ...candidates, pool: 0 };
     const exact = this.full.toQuery(query, candidates.slots);
     const order = Array.from(exact.keys()).sort((a, b) => exact[a]! - exact[b]! || candidates.slots[a]! - candidates.slots[b]!);
     const n = Math.min(k, order.length);
@@ -150,7 +155,7 @@ export class AnnIndex {
       slots[i] = candidates.slots[order[i]!]!;
       distances[i] = exact[order[i]!]!;
     }
-    return { slots, distances };
+    return { slots, distances, pool: candidates.slots.length };
   }
 
   /** Number of slots present in the graph (live or awaiting consolidation). */
