@@ -65,6 +65,9 @@ export function documentChecksum(document: string | null): number {
 
 const encoder = new TextEncoder();
 
+/** Up to this many ids, documents are read with a statement of that many placeholders (prepared once per count); more go through `json_each`. */
+const MAX_LISTED_IDS = 64;
+
 /** One record to write. */
 export interface RecordWrite {
   id: string;
@@ -78,6 +81,7 @@ export interface RecordWrite {
 export class SqliteStore {
   private readonly db: Database.Database;
   private readonly stmt: ReturnType<SqliteStore["prepareStatements"]>;
+  private readonly documentStatements = new Map<number, Database.Statement<unknown[], { id: string; seq: number; document: string | null; doc_crc: number }>>();
 
   /** Opens (creating if needed) the database file and migrates it to {@link SCHEMA_VERSION}. */
   constructor(readonly file: string) {
@@ -252,7 +256,7 @@ export class SqliteStore {
     if (ids.length === 1) return [this.getDocument(collection, ids[0]!)];
     let rows: { id: string; seq: number; document: string | null; doc_crc: number }[];
     try {
-      rows = this.stmt.getDocuments.all(collection, JSON.stringify(ids));
+      rows = ids.length <= MAX_LISTED_IDS ? this.documentsStatement(ids.length).all(collection, ...ids) : this.stmt.getDocuments.all(collection, JSON.stringify(ids));
     } catch (err) {
       throw this.readError(`reading the documents of ${ids.length} records`, err);
     }
@@ -269,6 +273,16 @@ export class SqliteStore {
       }
       return document;
     });
+  }
+
+  /** `SELECT … WHERE id IN (?, …)` with `count` placeholders, prepared once per count. */
+  private documentsStatement(count: number): Database.Statement<unknown[], { id: string; seq: number; document: string | null; doc_crc: number }> {
+    let statement = this.documentStatements.get(count);
+    if (statement === undefined) {
+      statement = this.db.prepare(`SELECT id, seq, document, doc_crc FROM records WHERE collection = ? AND id IN (${new Array(count).fill("?").join(", ")})`);
+      this.documentStatements.set(count, statement);
+    }
+    return statement;
   }
 
   getDocument(collection: number, id: string): string | null {
