@@ -32,7 +32,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { ErrorCode, OmenDBError, isOmenDBError } from "../errors.js";
-import { documentChecksum, rowChecksum } from "../metadata/sqlite-store.js";
+import { type CollectionRow, documentChecksum, rowChecksum } from "../metadata/sqlite-store.js";
 import { readAnnIndexFile } from "../storage/ann-index-file.js";
 import { HEADER_SIZE } from "../storage/file-header.js";
 import { syncDirectorySync } from "../storage/directory-sync.js";
@@ -150,14 +150,7 @@ export interface VerifyOptions {
   maxProblemsPerFile?: number;
 }
 
-interface CatalogueRow {
-  key: number;
-  uuid: string;
-  name: string;
-  dimension: number;
-  metric: Metric;
-  metadata: string;
-  options: string;
+interface CatalogueRow extends CollectionRow {
   record_count: number;
 }
 
