@@ -389,10 +389,10 @@ export class Collection {
     let ef = filteredListSize(base, matched, total);
     let hits = index.search(unit, n, ef, admit);
     // A filter can starve the candidate list (fewer than k matches in it: widen ×4), or leave fewer
-    // matching candidates to re-rank than an unfiltered search would have (the query's neighbourhood
-    // does not match: widen ×2); then fall back to an exact scan.
+    // than half as many matching candidates to re-rank as an unfiltered search would have (the
+    // query's own neighbourhood does not match: widen ×2); then fall back to an exact scan.
     const want = Math.min(n, matched - tail.length);
-    const pool = Math.min(base, matched - tail.length);
+    const pool = Math.min(base, matched - tail.length) / 2;
     let widenings = 0;
     for (; widenings < 3; widenings++) {
       const starved = hits.slots.length < want;
