@@ -24,8 +24,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { type Collection, OmenDB } from "../src/index.js";
+import { OmenDB } from "../src/index.js";
 import { mulberry32 } from "../src/internal/seeded-random.js";
+import { unreachable } from "./helpers.js";
 // @ts-expect-error plain .mjs fixture shared with the child process
 import { COLLECTIONS, THRESHOLD, applyToModel, changesModel, isDataOp, opAt, recordOf } from "./fixtures/crash-loop-ops.mjs";
 
@@ -95,23 +96,6 @@ function describeDiff(want: Model, got: Model): string {
     for (const [id, v] of got[c]!) if (!want[c]!.has(id)) lines.push(`${id}: want absent, got v${v}`);
   }
   return lines.slice(0, 10).join("; ");
-}
-
-/** True when `id`'s slot cannot be reached from the index's entry point over the graph's edges. */
-function unreachable(c: Collection, id: string): boolean {
-  const store = (c as unknown as {
-    store: { table: { slotOf(id: string): number | undefined }; index: { ann?: { graph: { entry: number; neighbors(slot: number): Uint32Array } } } };
-  }).store;
-  const graph = store.index.ann?.graph;
-  const target = store.table.slotOf(id);
-  if (graph === undefined || target === undefined || graph.entry < 0) return false;
-  const seen = new Set([graph.entry]);
-  for (const queue = [graph.entry]; queue.length > 0; ) {
-    const slot = queue.pop()!;
-    if (slot === target) return false;
-    for (const nb of graph.neighbors(slot)) if (!seen.has(nb)) seen.add(nb), queue.push(nb);
-  }
-  return true;
 }
 
 describe("crash loop", () => {

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach } from "vitest";
+import type { Collection } from "../src/index.js";
 import { mulberry32 } from "../src/internal/seeded-random.js";
 
 const made: string[] = [];
@@ -48,4 +49,21 @@ function copyTree(from: string, to: string): void {
 export function randomVectors(n: number, dim: number, seed: number): Float32Array[] {
   const rand = mulberry32(seed);
   return Array.from({ length: n }, () => Float32Array.from({ length: dim }, () => rand() * 2 - 1));
+}
+
+/** True when `id`'s slot cannot be reached from the index's entry point over the graph's edges. */
+export function unreachable(c: Collection, id: string): boolean {
+  const store = (c as unknown as {
+    store: { table: { slotOf(id: string): number | undefined }; index: { ann?: { graph: { entry: number; neighbors(slot: number): Uint32Array } } } };
+  }).store;
+  const graph = store.index.ann?.graph;
+  const target = store.table.slotOf(id);
+  if (graph === undefined || target === undefined || graph.entry < 0) return false;
+  const seen = new Set([graph.entry]);
+  for (const queue = [graph.entry]; queue.length > 0; ) {
+    const slot = queue.pop()!;
+    if (slot === target) return false;
+    for (const nb of graph.neighbors(slot)) if (!seen.has(nb)) seen.add(nb), queue.push(nb);
+  }
+  return true;
 }

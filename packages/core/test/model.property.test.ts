@@ -28,7 +28,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type Collection, type Metric, OmenDB, type OmenDBError, type Where } from "../src/index.js";
 import { mulberry32 } from "../src/internal/seeded-random.js";
-import { crashImage, tempDir } from "./helpers.js";
+import { crashImage, tempDir, unreachable } from "./helpers.js";
 
 const SEED = Number(process.env["OMENDB_PROPERTY_SEED"] ?? 20251126);
 const RUNS = Number(process.env["OMENDB_PROPERTY_RUNS"] ?? 200);
@@ -255,23 +255,6 @@ const configArb = fc.record({
   durability: fc.constantFrom("none" as const, "none" as const, "none" as const, "relaxed" as const, "fsync" as const),
   checkpointBytes: fc.constantFrom(16 * 1024, 64 * 1024 * 1024),
 });
-
-/** True when `id`'s slot cannot be reached from the index's entry point over the graph's edges. */
-function unreachable(c: Collection, id: string): boolean {
-  const store = (c as unknown as {
-    store: { table: { slotOf(id: string): number | undefined }; index: { ann?: { graph: { entry: number; neighbors(slot: number): Uint32Array } } } };
-  }).store;
-  const graph = store.index.ann?.graph;
-  const target = store.table.slotOf(id);
-  if (graph === undefined || target === undefined || graph.entry < 0) return false;
-  const seen = new Set([graph.entry]);
-  for (const queue = [graph.entry]; queue.length > 0; ) {
-    const slot = queue.pop()!;
-    if (slot === target) return false;
-    for (const nb of graph.neighbors(slot)) if (!seen.has(nb)) seen.add(nb), queue.push(nb);
-  }
-  return true;
-}
 
 /** Index internals for a failure message: where the missed record is and how the graph looks. */
 function diagnose(c: Collection, id: string): string {
