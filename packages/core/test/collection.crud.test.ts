@@ -243,6 +243,11 @@ describe("OmenDB lifecycle", () => {
       ["r2", null, { i: 2 }],
       ["r3", "doc 3", { i: 3 }],
     ]);
+    // More hits than one statement's 64 ids: read in chunks, still in hit order.
+    const many = await db.createCollection("many", { dimension: 2, metric: "l2" });
+    await many.upsert(Array.from({ length: 150 }, (_, i) => ({ id: `m${i}`, vector: [i, 0], document: `doc m${i}` })));
+    const all = await many.search([0, 0], { k: 150 });
+    expect(all.map((h) => h.document)).toEqual(Array.from({ length: 150 }, (_, i) => `doc m${i}`));
     await db.close();
     const sqlite = new Database(path.join(dir, "omendb.sqlite"));
     sqlite.prepare("UPDATE records SET document = 'tampered' WHERE id = 'r1'").run();

@@ -65,7 +65,15 @@ export function documentChecksum(document: string | null): number {
 
 const encoder = new TextEncoder();
 
-/** Up to this many ids, documents are read with a statement of that many placeholders (prepared once per count); more go through `json_each`. */
+/** A record's document as read back with its checksum. */
+interface DocumentRow {
+  id: string;
+  seq: number;
+  document: string | null;
+  doc_crc: number;
+}
+
+/** Documents are read in chunks of at most this many ids, with a statement of that many placeholders (prepared once per count). */
 const MAX_LISTED_IDS = 64;
 
 /** One record to write. */
@@ -81,7 +89,7 @@ export interface RecordWrite {
 export class SqliteStore {
   private readonly db: Database.Database;
   private readonly stmt: ReturnType<SqliteStore["prepareStatements"]>;
-  private readonly documentStatements = new Map<number, Database.Statement<unknown[], { id: string; seq: number; document: string | null; doc_crc: number }>>();
+  private readonly documentStatements = new Map<number, Database.Statement<unknown[], DocumentRow>>();
 
   /** Opens (creating if needed) the database file and migrates it to {@link SCHEMA_VERSION}. */
   constructor(readonly file: string) {
@@ -147,12 +155,6 @@ export class SqliteStore {
       deleteRecord: db.prepare<[number, string]>("DELETE FROM records WHERE collection = ? AND id = ?"),
       adjustCount: db.prepare<[number, number]>("UPDATE collections SET record_count = record_count + ? WHERE key = ?"),
       getCount: db.prepare<[number], { record_count: number }>("SELECT record_count FROM collections WHERE key = ?"),
-      getDocument: db.prepare<[number, string], { seq: number; document: string | null; doc_crc: number }>(
-        "SELECT seq, document, doc_crc FROM records WHERE collection = ? AND id = ?",
-      ),
-      getDocuments: db.prepare<[number, string], { id: string; seq: number; document: string | null; doc_crc: number }>(
-        "SELECT id, seq, document, doc_crc FROM records WHERE collection = ? AND id IN (SELECT value FROM json_each(?))",
-      ),
     };
   }
 
@@ -246,37 +248,33 @@ export class SqliteStore {
     for (const id of ids) this.stmt.deleteRecord.run(collection, id);
   }
 
-  /** The stored document of one record (null when it has none or does not exist). */
   /**
-   * The documents of `ids` (records the caller holds), in the same order: one query for a page of
-   * search results instead of one per record.
+   * The documents of `ids` (records the caller holds), in the same order: one query per 64 ids, not
+   * one per record.
    * @throws CorruptionError when a row is missing or its document fails its checksum.
    */
   getDocuments(collection: number, ids: readonly string[]): (string | null)[] {
-    if (ids.length === 1) return [this.getDocument(collection, ids[0]!)];
-    let rows: { id: string; seq: number; document: string | null; doc_crc: number }[];
+    const rows: DocumentRow[] = [];
     try {
-      rows = ids.length <= MAX_LISTED_IDS ? this.documentsStatement(ids.length).all(collection, ...ids) : this.stmt.getDocuments.all(collection, JSON.stringify(ids));
+      for (let from = 0; from < ids.length; from += MAX_LISTED_IDS) {
+        const chunk = ids.slice(from, from + MAX_LISTED_IDS);
+        rows.push(...this.documentsStatement(chunk.length).all(collection, ...chunk));
+      }
     } catch (err) {
       throw this.readError(`reading the documents of ${ids.length} records`, err);
     }
     const byId = new Map<string, string | null>();
-    for (const row of rows) {
-      const actual = documentChecksum(row.document);
-      if (actual !== row.doc_crc) throw this.damaged(`document of record ${JSON.stringify(row.id)} of collection ${collection}`, row.seq, row.doc_crc, actual);
-      byId.set(row.id, row.document);
-    }
+    for (const row of rows) byId.set(row.id, this.checkedDocument(collection, row.id, row));
     return ids.map((id) => {
       const document = byId.get(id);
-      if (document === undefined) {
-        throw new CorruptionError({ file: this.file, offset: 0, expected: `a row for record ${JSON.stringify(id)} of collection ${collection}`, actual: "none", what: "missing record row" });
-      }
+      if (document === undefined) throw this.missingRow(collection, id);
       return document;
     });
   }
 
+
   /** `SELECT … WHERE id IN (?, …)` with `count` placeholders, prepared once per count. */
-  private documentsStatement(count: number): Database.Statement<unknown[], { id: string; seq: number; document: string | null; doc_crc: number }> {
+  private documentsStatement(count: number): Database.Statement<unknown[], DocumentRow> {
     let statement = this.documentStatements.get(count);
     if (statement === undefined) {
       statement = this.db.prepare(`SELECT id, seq, document, doc_crc FROM records WHERE collection = ? AND id IN (${new Array(count).fill("?").join(", ")})`);
@@ -285,21 +283,26 @@ export class SqliteStore {
     return statement;
   }
 
+  /**
+   * The stored document of one record the caller holds (null when it has none).
+   * @throws CorruptionError when its row is missing or its document fails its checksum.
+   */
   getDocument(collection: number, id: string): string | null {
-    let row: { seq: number; document: string | null; doc_crc: number } | undefined;
-    try {
-      row = this.stmt.getDocument.get(collection, id);
-    } catch (err) {
-      throw this.readError(`reading the document of record ${JSON.stringify(id)}`, err);
-    }
-    // Callers ask only for records they hold: a missing row means a damaged table or index.
-    if (row === undefined) {
-      throw new CorruptionError({ file: this.file, offset: 0, expected: `a row for record ${JSON.stringify(id)} of collection ${collection}`, actual: "none", what: "missing record row" });
-    }
+    return this.getDocuments(collection, [id])[0]!;
+  }
+
+
+  /** The row's document after its checksum is verified. */
+  private checkedDocument(collection: number, id: string, row: DocumentRow): string | null {
     const actual = documentChecksum(row.document);
     if (actual !== row.doc_crc) throw this.damaged(`document of record ${JSON.stringify(id)} of collection ${collection}`, row.seq, row.doc_crc, actual);
     return row.document;
   }
+
+  private missingRow(collection: number, id: string): CorruptionError {
+    return new CorruptionError({ file: this.file, offset: 0, expected: `a row for record ${JSON.stringify(id)} of collection ${collection}`, actual: "none", what: "missing record row" });
+  }
+
 
   private readError(action: string, err: unknown): Error {
     const code = (err as { code?: unknown }).code;
