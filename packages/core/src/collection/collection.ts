@@ -150,12 +150,12 @@ export class Collection {
     if (Array.isArray(idsOrOptions)) {
       const ids = validateIds(this.name, idsOrOptions);
       const includeVector = readBoolean(this.name, options?.includeVector, "includeVector");
-      const out: StoredRecord[] = [];
+      const slots: number[] = [];
       for (const id of ids) {
         const slot = this.store.table.slotOf(id);
-        if (slot !== undefined) out.push(this.materialize(slot, id, includeVector));
+        if (slot !== undefined) slots.push(slot);
       }
-      return out;
+      return this.records(slots, includeVector);
     }
     const opts = (idsOrOptions ?? {}) as GetOptions & MatchOptions;
     checkOptionsObject(this.name, opts, "get options");
@@ -164,11 +164,7 @@ export class Collection {
     const limit = readCount(this.name, opts.limit, "limit") ?? Number.POSITIVE_INFINITY;
     const slots = this.matchingSlots(opts);
     slots.sort((a, b) => this.store.table.seqAt(a) - this.store.table.seqAt(b));
-    const out: StoredRecord[] = [];
-    for (let i = offset; i < slots.length && out.length < limit; i++) {
-      out.push(this.materialize(slots[i]!, this.store.table.idAt(slots[i]!)!, includeVector));
-    }
-    return out;
+    return this.records(slots.slice(offset, offset + limit), includeVector);
   }
 
   /**
@@ -427,26 +423,23 @@ export class Collection {
     return slots;
   }
 
-  private materialize(slot: number, id: string, includeVector: boolean): StoredRecord {
-    const record: StoredRecord = {
-      id,
-      document: this.store.document(id),
-      metadata: structuredClone(this.store.table.metadataAt(slot) ?? {}),
-    };
-    if (includeVector) record.vector = this.store.vectors.read(slot);
-    return record;
-  }
-
-  /** Search results for hits: ids, documents (one SQLite query for all), metadata, scores. */
-  private results(hits: SearchHits, includeVector: boolean): SearchResult[] {
-    const ids = Array.from(hits.slots, (slot) => this.store.table.idAt(slot)!);
+  /** The stored records at `slots`, in order: documents read in one batch, metadata copied. */
+  private records(slots: ArrayLike<number>, includeVector: boolean): StoredRecord[] {
+    const ids = Array.from(slots, (slot) => this.store.table.idAt(slot)!);
     const documents = ids.length > 0 ? this.store.documents(ids) : [];
     return ids.map((id, i) => {
-      const slot = hits.slots[i]!;
+      const slot = slots[i]!;
+      const record: StoredRecord = { id, document: documents[i]!, metadata: structuredClone(this.store.table.metadataAt(slot) ?? {}) };
+      if (includeVector) record.vector = this.store.vectors.read(slot);
+      return record;
+    });
+  }
+
+  /** Search results for hits: their records with distance and score. */
+  private results(hits: SearchHits, includeVector: boolean): SearchResult[] {
+    return this.records(hits.slots, includeVector).map((record, i) => {
       const distance = hits.distances[i]!;
-      const result: SearchResult = { id, document: documents[i]!, metadata: structuredClone(this.store.table.metadataAt(slot) ?? {}), distance, score: scoreFor(this.metric, distance) };
-      if (includeVector) result.vector = this.store.vectors.read(slot);
-      return result;
+      return { ...record, distance, score: scoreFor(this.metric, distance) };
     });
   }
 }
