@@ -1,5 +1,5 @@
 ;; Product-quantization kernels of OmenDB: WebAssembly SIMD128, hand-written.
-;; Compiled by scripts/build-wasm.mjs (wabt, simd enabled) into wasm/pq-kernels.wasm; loaded by
+;; Compiled by scripts/build-wasm.mjs (wabt, simd and threads enabled) into wasm/pq-kernels.wasm; loaded by
 ;; instantiatePQKernels in src/vector/wasm-kernels.ts. The pure-TypeScript oracles are
 ;; product-quantizer.ts (distanceTable, encodeVector, tableDistance) and kmeans.ts.
 ;;
@@ -34,7 +34,7 @@
 ;;   kpp_update, kpp_pick, kmeans_sums: f64, the oracle's summation order.
 ;; Table entries and code distances are f32 sums (within rounding of the f64 oracle).
 (module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory 1 65536 shared))
 
   ;; f64 distance of the last $nearest result (the oracle's value).
   (global $best_d (mut f64) (f64.const 0))

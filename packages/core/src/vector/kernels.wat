@@ -1,5 +1,5 @@
 ;; Distance kernels of OmenDB's exact search: WebAssembly SIMD128, hand-written.
-;; Compiled by scripts/build-wasm.mjs (wabt, simd enabled) into wasm/kernels.wasm; loaded by
+;; Compiled by scripts/build-wasm.mjs (wabt, simd and threads enabled) into wasm/kernels.wasm; loaded by
 ;; src/vector/wasm-kernels.ts. The pure-TypeScript oracle is src/vector/distance.ts.
 ;;
 ;; Memory: imported as env.memory (one per vector arena). Every pointer is a byte offset into it,
@@ -21,7 +21,7 @@
 ;;   *_range    vectors v_j at base + j*dim*4 for j in [0, n)
 ;;   *_list     vectors v_j at base + slots[j]*dim*4, slots a u32 array of n entries
 (module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory 1 65536 shared))
 
   ;; q . v over dim floats.
   (func $dot_row (param $a i32) (param $b i32) (param $dim i32) (result f32)

@@ -3,7 +3,11 @@
  * (`kernels.wat` into `wasm/kernels.wasm`) and the product-quantization kernels
  * (`src/quantization/pq-kernels.wat` into `wasm/pq-kernels.wasm`). Each module is read and compiled
  * once per process, synchronously (each is a few KB), and instantiated once per WebAssembly memory:
- * each vector arena (and each PQ code store) owns one memory and one instance.
+ * each vector arena shard (and each PQ code store) owns one memory and one instance.
+ *
+ * Every memory is shared (a `SharedArrayBuffer` underneath, declared `shared` by both modules), so
+ * search threads (`search-pool.ts`) can instantiate the same kernels over it: growth by the owning
+ * thread is visible to every instance at once, and each thread computes in its own scratch block.
  *
  * Calling convention: every pointer is a byte offset into the instance's memory. Offsets at or above
  * 2^31 may be passed as ordinary numbers: JavaScript wraps them to i32 and WebAssembly reads addresses
@@ -17,8 +21,8 @@ import { ErrorCode, OmenDBError, ioError } from "../errors.js";
  * include no WebAssembly type declarations, so the few shapes needed are declared here.)
  */
 export interface WasmMemory {
-  /** The current bytes; replaced (the old buffer detached) by every `grow`. */
-  readonly buffer: ArrayBuffer;
+  /** The current bytes; a new, longer buffer after every `grow` (views over the old one stay valid but short). */
+  readonly buffer: SharedArrayBuffer;
   /** Adds `deltaPages` 64 KiB pages; returns the previous size in pages. Throws `RangeError` past the maximum. */
   grow(deltaPages: number): number;
 }
@@ -28,7 +32,7 @@ interface WasmModule {
 }
 
 interface WasmApi {
-  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => WasmMemory;
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: { env: { memory: WasmMemory } }) => { exports: unknown };
 }
@@ -41,9 +45,9 @@ export const WASM_PAGE_BYTES = 65536;
 /** The most pages a wasm32 memory can have: 65,536 pages = 4 GiB. */
 export const WASM_MAX_PAGES = 65536;
 
-/** A new WebAssembly memory of `initialPages` pages that may grow to `maximumPages` (default 4 GiB). */
+/** A new shared WebAssembly memory of `initialPages` pages that may grow to `maximumPages` (default 4 GiB). */
 export function createMemory(initialPages: number, maximumPages: number = WASM_MAX_PAGES): WasmMemory {
-  return new wasm.Memory({ initial: initialPages, maximum: maximumPages });
+  return new wasm.Memory({ initial: initialPages, maximum: maximumPages, shared: true });
 }
 
 /** The functions exported by `kernels.wasm`; see `kernels.wat` for the exact arithmetic. */
@@ -169,7 +173,7 @@ const MAX_GROW_PAGES = 4096;
 /**
  * Grows `memory` so it holds at least `bytes`, in large steps (half its current size, between 16 and
  * 256 MiB) so that repeated small growths stay cheap. Returns true when it grew: typed-array views
- * over the old buffer are then detached and must be recreated.
+ * over the old buffer stay valid but short, and must be recreated to reach the new bytes.
  * @throws OmenDBError code `CAPACITY` when `bytes` exceeds WebAssembly's 4 GiB or the grow fails.
  */
 export function growMemory(memory: WasmMemory, bytes: number, what: string): boolean {
