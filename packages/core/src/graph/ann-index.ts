@@ -9,14 +9,15 @@
  * INVARIANTS: a slot is in the graph ⇔ it has a PQ code; cosine collections hand in unit vectors,
  * so the PQ "ip" table approximates the cosine distance as `1 + Σ table`.
  */
+import { ErrorCode, ValidationError } from "../errors.js";
 import type { Metric } from "../types.js";
 import { mulberry32 } from "../internal/seeded-random.js";
-import { PQCodeStore } from "../quantization/pq-code-store.js";
+import { PQCodeStore, type PQShare } from "../quantization/pq-code-store.js";
 import { trainProductQuantizerFast } from "../quantization/pq-train-fast.js";
 import { type ProductQuantizer, defaultSubspaces } from "../quantization/product-quantizer.js";
 import type { AnnIndexSnapshot } from "../storage/ann-index-file.js";
 import type { DistanceFromQuery, DistanceFromSlot } from "./graph-store.js";
-import { DEFAULT_VAMANA_PARAMS, type SearchHits, VamanaGraph, type VamanaParams } from "./vamana-graph.js";
+import { DEFAULT_VAMANA_PARAMS, type GraphShare, type SearchHits, VamanaGraph, type VamanaParams } from "./vamana-graph.js";
 
 /** Tuning knobs of the index; every field has a default. */
 export interface AnnIndexParams extends VamanaParams {
@@ -48,6 +49,46 @@ export interface FullPrecision {
 /** The result of {@link AnnIndex.search}: the hits, and how many admitted candidates were re-ranked. */
 export interface IndexHits extends SearchHits {
   pool: number;
+}
+
+/** The shared parts of an index, for a search thread (see `ann-reader.ts`). */
+export interface AnnShare {
+  tableKind: "l2" | "ip";
+  efSearch: number;
+  graph: GraphShare;
+  pq: PQShare;
+}
+
+/**
+ * One index search, shared by the owning thread and search threads: beam search with a list of
+ * max(k, `efSearch`) over PQ distances from the entry point, then exact distances (`toQuery`) for the
+ * whole list, ascending (ties by slot). `admit` restricts results.
+ */
+export function searchGraph(
+  graph: VamanaGraph,
+  setQuery: (query: Float32Array) => void,
+  pqDistances: DistanceFromQuery,
+  toQuery: (query: Float32Array, slots: Uint32Array) => Float32Array,
+  query: Float32Array,
+  k: number,
+  efSearch: number,
+  admit?: (slot: number) => boolean,
+): IndexHits {
+  if (graph.entry < 0 || k === 0) return { slots: new Uint32Array(0), distances: new Float32Array(0), pool: 0 };
+  setQuery(query);
+  const L = Math.max(k, efSearch);
+  const candidates = graph.search(pqDistances, L, L, admit === undefined ? {} : { admit });
+  if (candidates.slots.length === 0) return { ...candidates, pool: 0 };
+  const exact = toQuery(query, candidates.slots);
+  const order = Array.from(exact.keys()).sort((a, b) => exact[a]! - exact[b]! || candidates.slots[a]! - candidates.slots[b]!);
+  const n = Math.min(k, order.length);
+  const slots = new Uint32Array(n);
+  const distances = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    slots[i] = candidates.slots[order[i]!]!;
+    distances[i] = exact[order[i]!]!;
+  }
+  return { slots, distances, pool: candidates.slots.length };
 }
 
 /** Progress callback of a bulk build: `done` of `total` steps in `phase`. */
@@ -141,21 +182,18 @@ export class AnnIndex {
    */
   search(query: Float32Array, k: number, efSearch = this.params.efSearch, admit?: (slot: number) => boolean): IndexHits {
     const codes = this.codes;
-    if (codes === undefined || this.graph.entry < 0 || k === 0) return { slots: new Uint32Array(0), distances: new Float32Array(0), pool: 0 };
-    codes.setQuery(query, this.tableKind);
-    const L = Math.max(k, efSearch);
-    const candidates = this.graph.search(codes.distances, L, L, admit === undefined ? {} : { admit });
-    if (candidates.slots.length === 0) return { ...candidates, pool: 0 };
-    const exact = this.full.toQuery(query, candidates.slots);
-    const order = Array.from(exact.keys()).sort((a, b) => exact[a]! - exact[b]! || candidates.slots[a]! - candidates.slots[b]!);
-    const n = Math.min(k, order.length);
-    const slots = new Uint32Array(n);
-    const distances = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      slots[i] = candidates.slots[order[i]!]!;
-      distances[i] = exact[order[i]!]!;
-    }
-    return { slots, distances, pool: candidates.slots.length };
+    if (codes === undefined) return { slots: new Uint32Array(0), distances: new Float32Array(0), pool: 0 };
+    return searchGraph(this.graph, (q) => codes.setQuery(q, this.tableKind), codes.distances, this.full.toQuery, query, k, efSearch, admit);
+  }
+
+  /**
+   * What a search thread needs to search this index in place (`ann-reader.ts`); the vectors are
+   * shared separately by the collection's arena.
+   * @throws ValidationError code `INVALID_OPTION` before a quantizer is trained.
+   */
+  share(): AnnShare {
+    if (this.codes === undefined) throw new ValidationError(ErrorCode.INVALID_OPTION, "ANN index: no quantizer to share; train or build first");
+    return { tableKind: this.tableKind, efSearch: this.params.efSearch, graph: this.graph.share(), pq: this.codes.share() };
   }
 
   /** Number of slots present in the graph (live or awaiting consolidation). */

@@ -9,7 +9,14 @@
  * {@link SLACK_SHARE}) and at most `maxDegree` after {@link VamanaGraph.trim}; no self-loops; no
  * duplicate edges; after `consolidate()` no live node points at a deleted one; the entry point is a
  * live node whenever any node is live.
+ *
+ * Sharing: the adjacency, degrees, flags and entry point live in growable shared buffers, so search
+ * threads search the owner's graph in place ({@link VamanaGraph.share}, {@link VamanaGraph.attach})
+ * while the owner changes it under the database's read/write gate. Each thread has its own visited
+ * stamps and candidate list.
  */
+import { ErrorCode, OmenDBError } from "../errors.js";
+import { type GrowableSharedBuffer, MAX_GROWABLE_BYTES, growableSharedBuffer } from "../internal/growable-shared-buffer.js";
 import { CandidateList } from "./candidate-list.js";
 import type { DistanceFromQuery, DistanceFromSlot } from "./graph-store.js";
 
@@ -52,6 +59,17 @@ export interface SearchHits {
   distances: Float32Array;
 }
 
+/** The shared buffers of a graph, for {@link VamanaGraph.attach} in a search thread. */
+export interface GraphShare {
+  params: VamanaParams;
+  adjacency: GrowableSharedBuffer;
+  degrees: GrowableSharedBuffer;
+  present: GrowableSharedBuffer;
+  deleted: GrowableSharedBuffer;
+  /** Int32 [entry]. */
+  meta: SharedArrayBuffer;
+}
+
 /** A growable Vamana graph over dense slots. */
 export class VamanaGraph {
   /** `stride` neighbour slots per node: node s's out-edges at [s·stride, s·stride + degrees[s]). */
@@ -65,7 +83,14 @@ export class VamanaGraph {
   /** 1 for a deleted node not yet consolidated (still traversed, never returned). */
   deleted: Uint8Array;
   /** Where every search starts; -1 while the graph is empty. */
-  entry = -1;
+  get entry(): number {
+    return this.meta[0]!;
+  }
+
+  set entry(slot: number) {
+    this.meta[0] = slot;
+  }
+
   /** Nodes present (live or deleted-awaiting-consolidation). */
   presentCount = 0;
   /** Nodes marked deleted and not yet consolidated. */
@@ -86,12 +111,37 @@ export class VamanaGraph {
     out: new Float32Array(256),
   };
 
-  constructor(readonly params: VamanaParams, capacity = 1024) {
+  private readonly buffers: Omit<GraphShare, "params">;
+  private readonly meta: Int32Array;
+  /** Slots the adjacency buffer can ever hold (4 GiB of lists). */
+  private readonly maxSlots: number;
+
+  /**
+   * An empty graph with room for `capacity` slots, or (with `share`) a view of another thread's
+   * graph for searching: see {@link VamanaGraph.attach}.
+   */
+  constructor(readonly params: VamanaParams, capacity = 1024, share?: GraphShare) {
     this.stride = params.maxDegree + Math.ceil(params.maxDegree * SLACK_SHARE);
-    this.adjacency = new Uint32Array(capacity * this.stride);
-    this.degrees = new Uint16Array(capacity);
-    this.present = new Uint8Array(capacity);
-    this.deleted = new Uint8Array(capacity);
+    this.maxSlots = Math.floor(MAX_GROWABLE_BYTES / (this.stride * 4));
+    if (share === undefined) {
+      const meta = new SharedArrayBuffer(4);
+      new Int32Array(meta)[0] = -1;
+      this.buffers = {
+        adjacency: growableSharedBuffer(capacity * this.stride * 4, this.maxSlots * this.stride * 4),
+        degrees: growableSharedBuffer(capacity * 2, this.maxSlots * 2),
+        present: growableSharedBuffer(capacity, this.maxSlots),
+        deleted: growableSharedBuffer(capacity, this.maxSlots),
+        meta,
+      };
+    } else {
+      this.buffers = share;
+      capacity = share.degrees.byteLength / 2;
+    }
+    this.meta = new Int32Array(this.buffers.meta);
+    this.adjacency = new Uint32Array(this.buffers.adjacency, 0, capacity * this.stride);
+    this.degrees = new Uint16Array(this.buffers.degrees, 0, capacity);
+    this.present = new Uint8Array(this.buffers.present, 0, capacity);
+    this.deleted = new Uint8Array(this.buffers.deleted, 0, capacity);
     this.visitedStamp = new Uint32Array(capacity);
     const scratch = Math.max(this.stride, params.buildListSize) * 4 + this.stride;
     this.scratchSlots = new Uint32Array(scratch);
@@ -103,21 +153,56 @@ export class VamanaGraph {
     return this.degrees.length;
   }
 
-  /** Makes room for slots below `limit`. */
+  /** The shared buffers a search thread attaches to (see {@link VamanaGraph.attach}). */
+  share(): GraphShare {
+    return { params: this.params, ...this.buffers };
+  }
+
+  /**
+   * A search-only view of the graph behind `share` (another thread's): {@link search} works, the
+   * mutating methods must not be called. Call {@link refresh} before each search to follow growth.
+   */
+  static attach(share: GraphShare): VamanaGraph {
+    return new VamanaGraph(share.params, 0, share);
+  }
+
+  /** Follows the owner's growth of the shared buffers (cheap when nothing grew). */
+  refresh(): void {
+    const capacity = this.buffers.degrees.byteLength / 2;
+    if (capacity !== this.capacity) this.view(capacity);
+  }
+
+  /**
+   * Makes room for slots below `limit`.
+   * @throws OmenDBError code `CAPACITY` beyond the 4 GiB of neighbour lists a graph can hold.
+   */
   reserve(limit: number): void {
     if (limit <= this.capacity) return;
-    let cap = this.capacity;
+    if (limit > this.maxSlots) {
+      throw new OmenDBError(ErrorCode.CAPACITY, `graph: ${limit} nodes of ${this.stride} neighbour slots exceed the 4 GiB a graph can hold (${this.maxSlots} nodes)`);
+    }
+    let cap = Math.max(this.capacity, 1);
     while (cap < limit) cap *= 2;
-    const grow = <T extends Uint32Array | Uint16Array | Uint8Array>(a: T, n: number): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
-    };
-    this.adjacency = grow(this.adjacency, cap * this.stride);
-    this.degrees = grow(this.degrees, cap);
-    this.present = grow(this.present, cap);
-    this.deleted = grow(this.deleted, cap);
-    this.visitedStamp = grow(this.visitedStamp, cap);
+    cap = Math.min(cap, this.maxSlots);
+    const b = this.buffers;
+    // `degrees` last: its length is the capacity attached views follow.
+    b.adjacency.grow(cap * this.stride * 4);
+    b.present.grow(cap);
+    b.deleted.grow(cap);
+    b.degrees.grow(cap * 2);
+    this.view(cap);
+  }
+
+  /** Recreates the fixed-length views (fast in hot loops) over `capacity` slots. */
+  private view(capacity: number): void {
+    const b = this.buffers;
+    this.adjacency = new Uint32Array(b.adjacency, 0, capacity * this.stride);
+    this.degrees = new Uint16Array(b.degrees, 0, capacity);
+    this.present = new Uint8Array(b.present, 0, capacity);
+    this.deleted = new Uint8Array(b.deleted, 0, capacity);
+    const stamps = new Uint32Array(capacity);
+    stamps.set(this.visitedStamp.subarray(0, Math.min(capacity, this.visitedStamp.length)));
+    this.visitedStamp = stamps;
   }
 
   /** The out-neighbours of `slot` (a view; valid until the graph changes). */

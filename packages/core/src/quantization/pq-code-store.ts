@@ -13,7 +13,10 @@
  *   [T, T + dim·1024)           codebook transposed: component j of centroid c of sub-space s at
  *                               T + (lo(s) + j)·1024 + c·4 (the kernels' SIMD form)
  *   [A, A + dim·1024)           codebook as `ProductQuantizer.centroids` (exact re-checks)
- *   [B, B + capacity·m)         codes: slot t at B + t·m
+ *   [W, W + threads·block)      scratch of search thread t < MAX_SEARCH_THREADS (`pq-reader.ts`),
+ *                               W = A + dim·1024, block = align16(m·1024) + align16(dim·4) + 8·256:
+ *                               its table, its query, a target list and its distances
+ *   [B, B + capacity·m)         codes: slot t at B + t·m, B = W + threads·block
  *   [L, L + 4·listCap)          scratch: target slots (u32), L = align16(B + capacity·m)
  *   [L + 4·listCap, +4·listCap) scratch: one f32 distance per target
  *                               (`encodeMany` uses [L, L + 8·listCap) for a chunk of vectors and slots)
@@ -26,6 +29,9 @@
  *   returned by `codes()` are invalidated by any later call that can grow memory.
  * - The memory never shrinks and stays at most 4 GiB.
  * - `distances` reads only slots below `count` and only after a table was set.
+ * - Once a quantizer is set the codes never move (growth only extends them), so search threads
+ *   read them through {@link PQCodeStore.share} while the owner appends, under the database's
+ *   read/write gate.
  */
 import type { DistanceFromQuery } from "../graph/graph-store.js";
 import { ClosedError, ErrorCode, OmenDBError, ValidationError } from "../errors.js";
@@ -38,6 +44,7 @@ import {
   type WasmMemory,
   growMemory,
 } from "../vector/wasm-kernels.js";
+import { MAX_SEARCH_THREADS, THREAD_BLOCK_TARGETS } from "../internal/search-threads.js";
 import { PQ_CENTROIDS, type ProductQuantizer, subspaceOffsets } from "./product-quantizer.js";
 
 const TABLE_ROW_BYTES = PQ_CENTROIDS * 4;
@@ -51,6 +58,25 @@ const ENCODE_CHUNK_BYTES = 512 * 1024;
 const MIN_PAGES = 16; // 1 MiB
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
+
+/** What a search thread needs to compute PQ distances over a store's codes (see `pq-reader.ts`). */
+export interface PQShare {
+  memory: WasmMemory;
+  m: number;
+  dim: number;
+  /** Byte offset of the transposed codebook. */
+  cbtByte: number;
+  /** Byte offset of slot 0's code. */
+  codeByte: number;
+  /** Byte offset of thread 0's scratch block; thread t's starts `t·blockBytes` later. */
+  blockByte: number;
+  blockBytes: number;
+}
+
+/** Bytes of one search thread's scratch block for `m` sub-spaces of a `dim`-dimensional quantizer. */
+export function pqThreadBlockBytes(m: number, dim: number): number {
+  return align16(m * TABLE_ROW_BYTES) + align16(dim * 4) + 8 * THREAD_BLOCK_TARGETS;
+}
 
 /**
  * PQ codes of one index in WebAssembly memory, with the per-query table and batched lookups.
@@ -379,6 +405,18 @@ export class PQCodeStore {
     }
   };
 
+  /**
+   * The shared memory and layout a search thread computes PQ distances through.
+   * @throws ValidationError code `INVALID_OPTION` before a quantizer is set.
+   */
+  share(): PQShare {
+    this.assertOpen();
+    if (this.dim === 0) throw new ValidationError(ErrorCode.INVALID_OPTION, "PQ code store: no quantizer; call setQuantizer first");
+    const blockBytes = pqThreadBlockBytes(this.m, this.dim);
+    const blockByte = this.codeByte - MAX_SEARCH_THREADS * blockBytes;
+    return { memory: this.memory!, m: this.m, dim: this.dim, cbtByte: this.cbtByte, codeByte: this.codeByte, blockByte, blockBytes };
+  }
+
   /** Releases the WebAssembly memory; any later call throws `ClosedError`. */
   dispose(): void {
     this.memory = undefined;
@@ -451,7 +489,7 @@ export class PQCodeStore {
   private relayout(dim: number): void {
     const cbt = this.queryByte + align16(dim * 4);
     const cb = cbt + dim * TABLE_ROW_BYTES;
-    const codes = cb + dim * TABLE_ROW_BYTES;
+    const codes = cb + dim * TABLE_ROW_BYTES + MAX_SEARCH_THREADS * pqThreadBlockBytes(this.m, dim);
     const need = this.bytesFor(codes, this.cap, this.listCap);
     if (need > MAX_PAGES * PAGE) {
       throw new OmenDBError(ErrorCode.CAPACITY, `PQ code store: a codebook of dimension ${dim} and ${this.cap} codes exceed 4 GiB`);

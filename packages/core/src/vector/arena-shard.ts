@@ -3,15 +3,20 @@
  * slots [0, slotLimit) in one WebAssembly memory, searched exactly by the SIMD kernels of
  * `kernels.wat`.
  *
- * Memory layout (byte offsets, `row = dim * 4`):
+ * Memory layout (byte offsets, `row = dim * 4`, `block = align16(row) + 8·THREAD_BLOCK_TARGETS`):
  *
- *   [0, slotLimit*row)          vectors: slot s at s*row, dim little-endian f32 (unaligned is fine).
- *                               Cosine arenas store the unit-normalised vector (zero stays zero).
- *   [S, S + align16(row))       scratch: the query (normalised for cosine), S = align16(slotLimit*row)
+ *   [t·block, (t+1)·block)      scratch of search thread t < MAX_SEARCH_THREADS (`arena-reader.ts`):
+ *                               the query, then a target list (u32) and its distances (f32)
+ *   [V, V + slotLimit*row)      vectors: slot s at V + s*row, V = MAX_SEARCH_THREADS·block, dim
+ *                               little-endian f32 (unaligned is fine). Cosine arenas store the
+ *                               unit-normalised vector (zero stays zero).
+ *   [S, S + align16(row))       scratch: the query (normalised for cosine), S = V + align16(slotLimit*row)
  *   [.., .. + 4m)               scratch: candidate slot list (u32), when searching a subset
  *   [.., .. + 4n)               scratch: one f32 distance per vector scanned
  *
- * The scratch region is rebuilt by every call and may be overwritten by the next `set`.
+ * The scratch region after the vectors belongs to the owning thread: rebuilt by every call and
+ * overwritten by the next `set`. The memory is shared: search threads read the vectors through
+ * {@link ArenaShard.share} while the owner writes, under the database's read/write gate.
  *
  * INVARIANTS
  * - `live[s] === 1` ⇔ slot s holds a vector that search returns; `liveCount` counts them.
@@ -25,6 +30,7 @@
 import { ClosedError, ErrorCode, OmenDBError, ValidationError } from "../errors.js";
 import { TopK } from "../internal/topk.js";
 import type { Metric } from "../types.js";
+import { MAX_SEARCH_THREADS, THREAD_BLOCK_TARGETS } from "../internal/search-threads.js";
 import { normalizeInto } from "./distance.js";
 import {
   createMemory,
@@ -46,6 +52,17 @@ export interface ArenaHits {
   distances: Float32Array;
 }
 
+/** What a search thread needs to read one shard's vectors (see `arena-reader.ts`). */
+export interface ShardShare {
+  memory: WasmMemory;
+  dim: number;
+  metric: Metric;
+  /** Byte offset of slot 0's vector. */
+  vectorByte: number;
+  /** Bytes of one thread's scratch block; thread t's starts at t·blockBytes. */
+  blockBytes: number;
+}
+
 /** Exact vector search over vectors held in one WebAssembly memory by slot. */
 export class ArenaShard {
   private liveTotal = 0;
@@ -55,6 +72,9 @@ export class ArenaShard {
   private f32: Float32Array;
   private u32: Uint32Array;
   private readonly row: number;
+  /** Byte offset of slot 0 (after the search threads' scratch blocks). */
+  private readonly base: number;
+  private readonly blockBytes: number;
   private readonly normalized: boolean;
   private readonly rangeKernel: DistanceKernels["dist_l2_range"];
   private readonly listKernel: DistanceKernels["dist_l2_list"];
@@ -72,6 +92,8 @@ export class ArenaShard {
       throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: dimension must be a positive integer, got ${dim}`);
     }
     this.row = dim * 4;
+    this.blockBytes = align16(this.row) + 8 * THREAD_BLOCK_TARGETS;
+    this.base = MAX_SEARCH_THREADS * this.blockBytes;
     this.normalized = metric === "cosine";
     this.memory = createMemory(INITIAL_PAGES);
     const k = instantiateKernels(this.memory);
@@ -143,8 +165,8 @@ export class ArenaShard {
         `vector arena: ${limit} slots of dimension ${this.dim} need ${need} bytes, over WebAssembly's 4 GiB memory limit`,
       );
     }
-    this.ensureBytes((slot + 1) * this.row, limit);
-    const at = slot * this.dim;
+    this.ensureBytes(this.base + (slot + 1) * this.row, limit);
+    const at = (this.base + slot * this.row) / 4;
     if (this.normalized) normalizeInto(vector, this.f32.subarray(at, at + this.dim));
     else this.f32.set(vector, at);
     if (slot >= this.live.length) {
@@ -234,7 +256,7 @@ export class ArenaShard {
   storedVector(slot: number): Float32Array {
     this.assertOpen();
     if (this.live[slot] !== 1) throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: slot ${slot} is not live`);
-    const at = (slot * this.row) / 4;
+    const at = (this.base + slot * this.row) / 4;
     return this.f32.slice(at, at + this.dim);
   }
 
@@ -245,12 +267,18 @@ export class ArenaShard {
    */
   distancesFromSlot(from: number, targets: Uint32Array, count: number, out: Float32Array): void {
     this.ensureBytes(this.scanBytes(this.limit, count), this.limit);
-    const listByte = align16(this.limit * this.row) + align16(this.row);
+    const listByte = this.base + align16(this.limit * this.row) + align16(this.row);
     const listAt = listByte / 4;
     this.u32.set(count === targets.length ? targets : targets.subarray(0, count), listAt);
     const outByte = listByte + 4 * count;
-    this.listKernel(from * this.row, 0, this.dim, listByte, count, outByte);
+    this.listKernel(this.base + from * this.row, this.base, this.dim, listByte, count, outByte);
     out.set(this.f32.subarray(outByte / 4, outByte / 4 + count));
+  }
+
+  /** The shared memory and layout a search thread reads this shard's vectors through. */
+  share(): ShardShare {
+    this.assertOpen();
+    return { memory: this.memory!, dim: this.dim, metric: this.metric, vectorByte: this.base, blockBytes: this.blockBytes };
   }
 
   /** Releases the WebAssembly memory; any later call except `isLive`/`remove` throws `ClosedError`. */
@@ -280,12 +308,12 @@ export class ArenaShard {
 
   /** Bytes a scan needs with `limit` slots of vectors and a candidate list of `listLength`. */
   private scanBytes(limit: number, listLength: number): number {
-    return align16(limit * this.row) + align16(this.row) + 4 * listLength + 4 * Math.max(limit, listLength);
+    return this.base + align16(limit * this.row) + align16(this.row) + 4 * listLength + 4 * Math.max(limit, listLength);
   }
 
   /** Writes the query into scratch (normalised for cosine) and returns its byte offset. */
   private placeQuery(query: Float32Array, listLength: number): number {
-    const q = align16(this.limit * this.row);
+    const q = this.base + align16(this.limit * this.row);
     this.ensureBytes(this.scanBytes(this.limit, listLength), this.limit);
     const at = q / 4;
     if (this.normalized) normalizeInto(query, this.f32.subarray(at, at + this.dim));
@@ -297,7 +325,7 @@ export class ArenaShard {
   private scanAll(query: Float32Array, limit: number): number {
     const q = this.placeQuery(query, 0);
     const out = q + align16(this.row);
-    this.rangeKernel(q, 0, this.dim, limit, out);
+    this.rangeKernel(q, this.base, this.dim, limit, out);
     return out / 4;
   }
 
@@ -322,7 +350,7 @@ export class ArenaShard {
       this.u32.set(slots, listAt);
     }
     const outByte = listByte + 4 * count;
-    this.listKernel(q, 0, this.dim, listByte, count, outByte);
+    this.listKernel(q, this.base, this.dim, listByte, count, outByte);
     return { listAt, count, out: outByte / 4 };
   }
 

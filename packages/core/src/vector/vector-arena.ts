@@ -13,6 +13,7 @@
 import { ErrorCode, ValidationError } from "../errors.js";
 import { TopK } from "../internal/topk.js";
 import type { Metric } from "../types.js";
+import type { ArenaShare } from "./arena-reader.js";
 import { type ArenaHits, ArenaShard } from "./arena-shard.js";
 
 export type { ArenaHits } from "./arena-shard.js";
@@ -165,6 +166,16 @@ export class VectorArena {
     }
     const query = this.storedVector(from);
     this.scatter(targets, count, out, (shard, locals) => shard.distancesTo(query, locals));
+  }
+
+  /** Number of shards created so far (a new shard changes what {@link share} returns). */
+  get shardCount(): number {
+    return this.shards.filter((s) => s !== undefined).length;
+  }
+
+  /** The shared memories a search thread reads the vectors through (`arena-reader.ts`). */
+  share(): ArenaShare {
+    return { dim: this.dim, metric: this.metric, shardSlots: this.shardSlots, shards: this.shards.map((s) => s?.share()) };
   }
 
   /** Releases every shard's memory; any later call except `isLive`/`remove` throws `ClosedError`. */
