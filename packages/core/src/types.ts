@@ -131,6 +131,13 @@ export interface OpenOptions {
   durability?: Durability;
   /** Checkpoint once this many bytes of WAL have accumulated. Default 64 MiB. */
   checkpointBytes?: number;
+  /**
+   * Worker threads that run unfiltered index searches over the same memory, so concurrent searches
+   * use several cores (writes, filtered searches and exact scans stay on the opening thread). 0 to
+   * 4, or `"auto"`: one per core, at most 4. Default 0: every search runs on the opening thread.
+   * The server uses `"auto"`.
+   */
+  searchThreads?: number | "auto";
 }
 
 export type { Where };

@@ -17,6 +17,7 @@ import type {
   StoredRecord,
 } from "../types.js";
 import type { BuildProgress } from "../graph/ann-index.js";
+import type { SearchPool } from "./search-pool.js";
 import type { SearchHits } from "../graph/vamana-graph.js";
 import { normalize, scoreFor } from "../vector/distance.js";
 import type { CollectionStore } from "./collection-store.js";
@@ -34,6 +35,8 @@ export interface SearchPlan {
   widenings?: number;
   /** Records not yet in the index that were scanned exactly. */
   tail?: number;
+  /** True when a search thread of the database's pool ran the index search. */
+  onPool?: boolean;
 }
 
 /** What a record predicate sees. */
@@ -58,6 +61,10 @@ export interface CollectionHost {
   submit<T>(type: number, payload: Uint8Array, apply: (lsn: number) => T): Promise<T>;
   /** Renames a collection and/or replaces its metadata in the catalogue. */
   modifyCollection(collection: Collection, changes: { name?: string; metadata?: Metadata }): void;
+  /** Runs `fn` (which changes shared index or vector memory) with no search thread reading. */
+  exclusive<T>(fn: () => T): T;
+  /** The database's search threads, when it has any. */
+  readonly searchPool: SearchPool | undefined;
 }
 
 /** A collection of records. Obtain one from `OmenDB.createCollection` / `getCollection`. */
@@ -230,6 +237,11 @@ export class Collection {
     const efSearch = readPositive(this.name, options.efSearch, "efSearch");
     const out: SearchResult[] = [];
     if (predicate === undefined) {
+      const pool = this.host.searchPool;
+      const ann = this.store.index.ann;
+      if (pool !== undefined && candidates === undefined && ann !== undefined && ann.size() > 0) {
+        return this.results(await this.nearestOnPool(pool, query, k, efSearch), includeVector);
+      }
       return this.results(this.nearest(query, k, candidates, efSearch), includeVector);
     }
     // A predicate can only be tested on materialised records: widen until k pass or none are left.
@@ -255,7 +267,7 @@ export class Collection {
     this.assertOpen();
     await this.idle();
     this.assertOpen();
-    this.store.index.buildAll(options.onProgress);
+    this.host.exclusive(() => this.store.index.buildAll(options.onProgress));
   }
 
   /**
@@ -403,6 +415,31 @@ export class Collection {
     this.lastPlan = { plan: candidates === undefined ? "index" : "index-filtered", matched, efSearch: ef, widenings, tail: tail.length };
     if (tail.length === 0) return hits;
     return mergeHits(hits, arena.search(query, n, tail), n);
+  }
+
+  /**
+   * {@link nearest} without a filter, with the index search run by a search thread. The index may
+   * change while that thread searches: its hits still in the index are re-measured now and merged
+   * with the exact scan of the records not yet indexed; when too few remain (or no thread could
+   * answer), the search runs here instead.
+   */
+  private async nearestOnPool(pool: SearchPool, query: Float32Array, n: number, efSearch: number | undefined): Promise<SearchHits> {
+    const unit = this.metric === "cosine" ? normalize(query) : query;
+    const found = await pool.search(this.store.key, unit, n, efSearch);
+    this.assertOpen();
+    const index = this.store.index;
+    const ann = index.ann;
+    if (found === undefined || ann === undefined) return this.nearest(query, n, undefined, efSearch);
+    const kept = found.slots.filter((slot) => ann.has(slot));
+    const tail = Uint32Array.from(index.unindexed);
+    const total = this.store.table.size;
+    if (kept.length < Math.min(n, total - tail.length)) return this.nearest(query, n, undefined, efSearch);
+    const exact = this.store.arena.distancesTo(unit, kept);
+    const order = Array.from(exact.keys()).sort((a, b) => exact[a]! - exact[b]! || kept[a]! - kept[b]!);
+    const hits = { slots: Uint32Array.from(order, (i) => kept[i]!), distances: Float32Array.from(order, (i) => exact[i]!) };
+    this.lastPlan = { plan: "index", matched: total, efSearch: efSearch ?? ann.params.efSearch, widenings: 0, tail: tail.length, onPool: true };
+    if (tail.length === 0) return hits;
+    return mergeHits(hits, this.store.arena.search(query, n, tail), n);
   }
 
   private matchingSlots(options: MatchOptions): number[] {

@@ -38,6 +38,9 @@ import type { IndexSettings } from "./collection-index.js";
 import { CollectionStore } from "./collection-store.js";
 import { describe, validateMetadata } from "./validate-records.js";
 import { OP_DELETE, OP_UPSERT, decodeOp } from "./write-ops.js";
+import { MAX_SEARCH_THREADS } from "../internal/search-threads.js";
+import { SearchPool, defaultSearchThreads } from "./search-pool.js";
+import type { AnnIndex } from "../graph/ann-index.js";
 
 const DURABILITIES: readonly Durability[] = ["fsync", "relaxed", "none"];
 const METRICS: readonly Metric[] = ["cosine", "l2", "ip"];
@@ -79,6 +82,9 @@ export class OmenDB {
   private maintenance: NodeJS.Timeout | undefined;
   private lastWriteAt = 0;
   private readonly host: CollectionHost;
+  private pool: SearchPool | undefined;
+  /** What the search threads were last sent, per collection key. */
+  private readonly published = new Map<number, { ann: AnnIndex | undefined; pq: unknown; shards: number }>();
 
   private constructor(
     /** The data folder. */
@@ -90,10 +96,43 @@ export class OmenDB {
     appliedLsn: number,
   ) {
     this.appliedLsn = appliedLsn;
+    const db = this;
     this.host = {
       submit: (type, payload, apply) => this.submit(type, payload, apply),
       modifyCollection: (collection, changes) => this.modifyCollection(collection, changes),
+      exclusive: (fn) => this.exclusive(fn),
+      get searchPool() {
+        return db.pool;
+      },
     };
+  }
+
+  /** Runs `fn`, which changes index or vector memory, with no search thread reading it. */
+  private exclusive<T>(fn: () => T): T {
+    return this.pool === undefined ? fn() : this.pool.gate.write(fn);
+  }
+
+  /**
+   * After every gated write: sends the search threads the shares of each collection whose index
+   * or vector shards changed identity (growth in place needs nothing), and drops deleted ones.
+   */
+  private syncShares(): void {
+    const pool = this.pool!;
+    const seen = new Set<number>();
+    for (const c of this.collections.values()) {
+      const { key, index, arena } = c.store;
+      seen.add(key);
+      const ann = index.ann?.pq === undefined ? undefined : index.ann;
+      const last = this.published.get(key);
+      if (last !== undefined && last.ann === ann && last.pq === ann?.pq && last.shards === arena.shardCount) continue;
+      this.published.set(key, { ann, pq: ann?.pq, shards: arena.shardCount });
+      pool.publish(key, ann === undefined ? undefined : { ann: ann.share(), arena: arena.share() });
+    }
+    for (const key of this.published.keys()) {
+      if (seen.has(key)) continue;
+      this.published.delete(key);
+      pool.publish(key, undefined);
+    }
   }
 
   /**
@@ -112,6 +151,10 @@ export class OmenDB {
     const checkpointBytes = options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
     if (!Number.isInteger(checkpointBytes) || checkpointBytes <= 0) {
       throw new ValidationError(ErrorCode.INVALID_OPTION, `OmenDB.open: checkpointBytes must be a positive integer, got ${describe(checkpointBytes)}`);
+    }
+    const searchThreads = options.searchThreads === "auto" ? defaultSearchThreads() : options.searchThreads ?? 0;
+    if (!Number.isInteger(searchThreads) || searchThreads < 0 || searchThreads > MAX_SEARCH_THREADS) {
+      throw new ValidationError(ErrorCode.INVALID_OPTION, `OmenDB.open: searchThreads must be "auto" or an integer from 0 to ${MAX_SEARCH_THREADS}, got ${describe(searchThreads)}`);
     }
     const root = path.resolve(folder);
     try {
@@ -172,6 +215,11 @@ export class OmenDB {
       for (const row of rows) {
         const store = byKey.get(row.key)!;
         instance.collections.set(row.name, new Collection(instance.host, infoOf(row), store));
+      }
+      if (searchThreads > 0) {
+        const pool = new SearchPool(searchThreads, () => instance.syncShares());
+        instance.pool = pool;
+        pool.gate.write(() => undefined); // publishes the loaded indexes
       }
       // Bound the next recovery, without making this open wait for it.
       if (replayed > 0) instance.runCheckpoint().catch(() => undefined);
@@ -273,8 +321,10 @@ export class OmenDB {
     collection.markClosed("it was deleted");
     await collection.idle();
     this.sqlite.deleteCollection(collection.store.key);
-    this.collections.delete(collection.name);
-    collection.store.close();
+    this.exclusive(() => {
+      this.collections.delete(collection.name);
+      collection.store.close();
+    });
     collection.store.index.removeFile();
     fs.rmSync(vectorPath(this.path, collection.uuid), { force: true });
   }
@@ -300,6 +350,8 @@ export class OmenDB {
         if (this.failure === undefined) await this.runCheckpoint();
       } finally {
         await this.wal.close().catch(() => undefined);
+        await this.pool?.close();
+        this.pool = undefined;
         for (const c of this.collections.values()) c.store.close();
         this.sqlite.close();
         this.lock.release();
@@ -329,7 +381,9 @@ export class OmenDB {
       // INVARIANT: the index snapshots and `lsn` are taken in one synchronous step, so each
       // snapshot reflects exactly the operations up to `lsn`; replay after it is idempotent.
       const lsn = this.appliedLsn;
-      const snapshots = [...this.collections.values()].map((c) => ({ index: c.store.index, snapshot: c.store.index.snapshotIfChanged() }));
+      const snapshots = this.exclusive(() =>
+        [...this.collections.values()].map((c) => ({ index: c.store.index, snapshot: c.store.index.snapshotIfChanged() })),
+      );
       this.walBytesSinceCheckpoint = 0;
       for (const c of this.collections.values()) c.store.vectors.sync();
       for (const { index, snapshot } of snapshots) if (snapshot !== undefined) await index.persist(snapshot);
@@ -354,7 +408,7 @@ export class OmenDB {
         if (this.failure !== undefined) throw this.failedError();
         let result: T;
         try {
-          result = apply(lsn);
+          result = this.exclusive(() => apply(lsn));
         } catch (err) {
           // Durable in the WAL but not applied: stop serving writes; reopening replays it.
           this.fail(err);
@@ -396,7 +450,7 @@ export class OmenDB {
       for (const c of this.collections.values()) {
         const index = c.store.index;
         if (!index.hasWork()) continue;
-        index.step(MAINTENANCE_SLICE_MS);
+        this.exclusive(() => index.step(MAINTENANCE_SLICE_MS));
         more ||= index.hasWork();
       }
       if (more) this.scheduleMaintenance();
