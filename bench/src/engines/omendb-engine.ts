@@ -2,8 +2,9 @@
  * OmenDB (@omendb/core from this repository), through its public API only: one collection, records
  * `{ id: String(row), vector }` upserted in batches of 1,000 with the default durability ("fsync"),
  * then, when the collection is past its index threshold, `collection.buildIndex()` (finishes the
- * DiskANN index it would otherwise build in the background) and `close()` (checkpoint) — all inside
- * the timed build.
+ * DiskANN index it would otherwise build in the background; with `--threads` > 1 the database is
+ * opened with `searchThreads: threads − 1`, whose threads help plan the build) and `close()`
+ * (checkpoint) — all inside the timed build. Searches run on the measuring thread (no search threads).
  *
  * Collections below the core's index threshold (`indexStatus().threshold`: 5,000 records at 1536-d,
  * more at lower dimensions) are searched exactly: one sweep point. Above it the sweep is `efSearch`, passed per query; a
@@ -67,7 +68,9 @@ export function createOmenDBEngine(exactOnly = false): Engine {
       checkOptions(exactOnly ? "omendb-exact" : "omendb", ctx.options, exactOnly ? [] : INDEX_OPTIONS);
       const indexOptions = exactOnly ? { threshold: Number.MAX_SAFE_INTEGER } : (ctx.options as Record<string, number>);
       const index = Object.keys(indexOptions).length > 0 ? { index: indexOptions } : {};
-      const db = await OmenDB.open(ctx.dir);
+      // With more than one thread, the bulk build is planned by this thread and threads − 1 helpers.
+      const helpers = Math.min(4, ctx.threads - 1);
+      const db = await OmenDB.open(ctx.dir, helpers > 0 ? { searchThreads: helpers } : {});
       const collection = await db.createCollection(COLLECTION, { dimension: ctx.spec.dim, metric: ctx.spec.metric, ...index });
       const dim = ctx.spec.dim;
       for (const { start, vectors } of ctx.chunks()) {
@@ -88,7 +91,7 @@ export function createOmenDBEngine(exactOnly = false): Engine {
       await db.close();
       return {
         params: { durability: "fsync", batch: BATCH, metric: ctx.spec.metric, index: indexOptions, threshold, status },
-        buildThreads: 1,
+        buildThreads: helpers + 1,
         kind: status.mode === "index" ? INDEX_KIND : EXACT_KIND,
       };
     },

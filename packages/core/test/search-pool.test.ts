@@ -107,6 +107,21 @@ describe("search threads (OmenDB.open searchThreads)", () => {
     await db.close();
   });
 
+  it("help build the index: the same graph as a build on one thread, whichever thread planned what", async () => {
+    const alone = await load(tempDir(), 0, 3000);
+    const helped = await load(tempDir(), 2, 3000);
+    const queries = mixture(40, 5);
+    for (const q of queries) {
+      const a = await alone.c.search(q, { k: 10 });
+      const b = await helped.c.search(q, { k: 10 });
+      expect(b.map((r) => [r.id, r.score])).toEqual(a.map((r) => [r.id, r.score]));
+    }
+    // And the helpers go back to answering searches afterwards.
+    expect((await helped.c.explain(queries[0]!, { k: 3 })).plan.onPool).toBe(true);
+    await alone.db.close();
+    await helped.db.close();
+  });
+
   it("rejects a bad searchThreads with INVALID_OPTION", async () => {
     for (const bad of [-1, 1.5, 5, "2"]) {
       await expect(OmenDB.open(tempDir(), { searchThreads: bad as number })).rejects.toMatchObject({ code: "INVALID_OPTION" });

@@ -9,6 +9,7 @@
  */
 import fs from "node:fs";
 import { AnnIndex, type AnnIndexParams, type BuildProgress, type FullPrecision, type IndexHits, defaultAnnIndexParams } from "../graph/ann-index.js";
+import type { BuildHelpers } from "../graph/batch-build.js";
 import { type AnnIndexSnapshot, readAnnIndexFile, writeAnnIndexFile } from "../storage/ann-index-file.js";
 import type { Metric } from "../types.js";
 import type { VectorArena } from "../vector/vector-arena.js";
@@ -20,6 +21,14 @@ export interface IndexSettings {
   threshold: number;
   /** Overrides of the index parameters. */
   params?: Partial<AnnIndexParams>;
+}
+
+/** How {@link CollectionIndex.buildAll} coordinates with search threads. */
+export interface BuildThreads {
+  /** Runs a change to the live index with no search thread reading it. */
+  exclusive<T>(fn: () => T): T;
+  /** Threads that help plan a fresh bulk build. */
+  helpers?: BuildHelpers;
 }
 
 /** Consolidate when this share of the graph is deleted. */
@@ -44,6 +53,7 @@ export class CollectionIndex {
       vector: (slot) => arena.storedVector(slot),
       fromSlot: (from, targets, count, out) => arena.distancesFromSlot(from, targets, count, out),
       toQuery: (query, slots) => arena.distancesTo(query, slots),
+      share: () => arena.share(),
     };
   }
 
@@ -123,27 +133,34 @@ export class CollectionIndex {
    * Brings the index up to date now: a fresh two-pass bulk build when none exists (or when the graph
    * would be mostly rebuilt anyway), else joins every waiting slot and consolidates deletions.
    */
-  buildAll(progress?: BuildProgress): void {
+  buildAll(progress?: BuildProgress, threads: BuildThreads = { exclusive: (fn) => fn() }): void {
     if (this.table.size === 0) return;
     const live: number[] = [];
     this.table.forEachLive((slot) => live.push(slot));
     if (this.ann === undefined || this.unindexed.size > live.length / 2) {
+      // A new index is private until installed: built without holding off searches of the old one.
       const ann = new AnnIndex(this.dim, this.metric, this.params(), this.full);
-      ann.build(live, progress);
-      this.ann?.dispose();
-      this.ann = ann;
-      this.unindexed.clear();
-    } else {
+      ann.build(live, progress, threads.helpers);
+      threads.exclusive(() => {
+        this.ann?.dispose();
+        this.ann = ann;
+        this.unindexed.clear();
+        this.dirty = true;
+      });
+      return;
+    }
+    threads.exclusive(() => {
+      const ann = this.ann!;
       const total = this.unindexed.size;
       let done = 0;
       for (const slot of this.unindexed) {
-        this.ann.insert(slot);
+        ann.insert(slot);
         if (++done % 1024 === 0) progress?.("link", done, total);
       }
       this.unindexed.clear();
-      if (this.ann.deletedCount() > 0) this.ann.consolidate();
-    }
-    this.dirty = true;
+      if (ann.deletedCount() > 0) ann.consolidate();
+      this.dirty = true;
+    });
   }
 
   /**

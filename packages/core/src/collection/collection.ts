@@ -267,7 +267,7 @@ export class Collection {
     this.assertOpen();
     await this.idle();
     this.assertOpen();
-    this.host.exclusive(() => this.store.index.buildAll(options.onProgress));
+    this.store.index.buildAll(options.onProgress, { exclusive: (fn) => this.host.exclusive(fn), helpers: this.host.searchPool });
   }
 
   /**

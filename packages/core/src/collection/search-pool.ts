@@ -17,6 +17,7 @@ import os from "node:os";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import { ErrorCode, ValidationError } from "../errors.js";
 import type { AnnShare, IndexHits } from "../graph/ann-index.js";
+import type { BuildHelpers, BuildJob } from "../graph/batch-build.js";
 import { MAX_SEARCH_THREADS } from "../internal/search-threads.js";
 import type { ArenaShare } from "../vector/arena-reader.js";
 import { ReadWriteGate, createGateState } from "./read-write-gate.js";
@@ -67,8 +68,8 @@ interface PoolWorker {
   failed: boolean;
 }
 
-/** A pool of search worker threads for one database. */
-export class SearchPool {
+/** A pool of search worker threads for one database; they also help plan bulk index builds. */
+export class SearchPool implements BuildHelpers {
   readonly gate: ReadWriteGate;
   private readonly workers: PoolWorker[] = [];
   private readonly pending = new Map<number, { resolve: (hits: IndexHits | undefined) => void; worker: PoolWorker }>();
@@ -99,9 +100,14 @@ export class SearchPool {
     }
   }
 
-  /** Number of worker threads. */
+  /** Number of worker threads still running. */
   get size(): number {
-    return this.workers.length;
+    return this.workers.filter((w) => !w.failed).length;
+  }
+
+  /** Sends a bulk build to every worker (see `batch-build.ts`); each serves its batches until it ends. */
+  attach(job: BuildJob): void {
+    for (const w of this.workers) if (!w.failed) w.worker.postMessage(job);
   }
 
   /**

@@ -1,9 +1,11 @@
 /**
  * A search pool worker (see `search-pool.ts`): answers index searches over the owning thread's
- * shared memory, one at a time, each inside the read side of the database's gate.
+ * shared memory, one at a time, each inside the read side of the database's gate, and helps plan
+ * the batches of a bulk index build when the owner asks (`batch-build.ts`).
  */
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { AnnReader } from "../graph/ann-reader.js";
+import { type BuildJob, serveBuild } from "../graph/batch-build.js";
 import { currentEpoch, enterRead, exitRead } from "./read-write-gate.js";
 import type { SearchAnswer, SearchJob, ShareUpdate } from "./search-pool.js";
 
@@ -21,7 +23,11 @@ function catchUp(): void {
   }
 }
 
-parentPort!.on("message", (job: SearchJob) => {
+parentPort!.on("message", (job: SearchJob | BuildJob) => {
+  if ("type" in job) {
+    serveBuild(job, thread);
+    return;
+  }
   let answer: SearchAnswer;
   enterRead(state);
   try {

@@ -15,7 +15,9 @@ import { mulberry32 } from "../internal/seeded-random.js";
 import { PQCodeStore, type PQShare } from "../quantization/pq-code-store.js";
 import { trainProductQuantizerFast } from "../quantization/pq-train-fast.js";
 import { type ProductQuantizer, defaultSubspaces } from "../quantization/product-quantizer.js";
+import type { ArenaShare } from "../vector/arena-reader.js";
 import type { AnnIndexSnapshot } from "../storage/ann-index-file.js";
+import { BatchPlanner, type BuildHelpers, type PlanNode } from "./batch-build.js";
 import type { DistanceFromQuery, DistanceFromSlot } from "./graph-store.js";
 import { DEFAULT_VAMANA_PARAMS, type GraphShare, type SearchHits, VamanaGraph, type VamanaParams } from "./vamana-graph.js";
 
@@ -44,6 +46,8 @@ export interface FullPrecision {
   fromSlot: DistanceFromSlot;
   /** Exact distances from a query to slots (re-ranking). */
   toQuery(query: Float32Array, slots: Uint32Array): Float32Array;
+  /** The vectors' shared memories, for helper threads of a bulk build (none: the build uses this thread only). */
+  share?(): ArenaShare;
 }
 
 /** The result of {@link AnnIndex.search}: the hits, and how many admitted candidates were re-ranked. */
@@ -91,6 +95,9 @@ export function searchGraph(
   return { slots, distances, pool: candidates.slots.length };
 }
 
+/** The largest batch of a bulk build (nodes planned against one state of the graph). */
+const BUILD_BATCH_MAX = 256;
+
 /** Progress callback of a bulk build: `done` of `total` steps in `phase`. */
 export type BuildProgress = (phase: "train" | "encode" | "link" | "refine", done: number, total: number) => void;
 
@@ -124,9 +131,12 @@ export class AnnIndex {
 
   /**
    * Trains the quantizer on a sample of `slots` and builds the graph over all of them in two passes
-   * (α = 1, then α = `params.alpha`), starting from the medoid. Replaces any previous content.
+   * (α = 1, then α = `params.alpha`), starting from the medoid, then prunes lists grown into the
+   * back-edge slack. Each pass goes in batches planned against one state of the graph
+   * (`batch-build.ts`): by this thread alone, or with `helpers` (the search threads) — the same
+   * graph either way. Replaces any previous content.
    */
-  build(slots: readonly number[], progress?: BuildProgress): void {
+  build(slots: readonly number[], progress?: BuildProgress, helpers?: BuildHelpers): void {
     progress?.("train", 0, 1);
     this.train(slots);
     progress?.("train", 1, 1);
@@ -147,17 +157,51 @@ export class AnnIndex {
     const medoid = this.medoid(order);
     this.graph.insert(medoid, this.full.fromSlot, 1);
     this.graph.setEntry(medoid);
-    for (let i = 0; i < order.length; i++) {
-      if (order[i] !== medoid) this.graph.insert(order[i]!, this.full.fromSlot, 1, this.guideFrom(order[i]!));
-      if (i % 1024 === 0) progress?.("link", i, order.length);
-    }
-    if (this.params.alpha > 1) {
-      for (let i = 0; i < order.length; i++) {
-        this.graph.relink(order[i]!, this.full.fromSlot, this.params.alpha, this.guideFrom(order[i]!));
-        if (i % 1024 === 0) progress?.("refine", i, order.length);
+    const rest = order.filter((slot) => slot !== medoid);
+    const batchMax = Math.max(1, Math.min(BUILD_BATCH_MAX, Math.ceil(order.length / 100)));
+    const shared = helpers !== undefined && helpers.size > 0 && this.full.share !== undefined ? { ann: this.share(), arena: this.full.share() } : undefined;
+    const planner = new BatchPlanner(this.params.maxDegree, batchMax, shared === undefined ? undefined : { ...shared, helpers: helpers! });
+    const plan: PlanNode = (slot, mode, alpha, out, extra) =>
+      this.graph.plan(slot, this.full.fromSlot, alpha, mode, out, mode === "insert" || mode === "relink" ? this.guideFrom(slot) : undefined, extra);
+    try {
+      // Pass 1 (α = 1): batches double from 1 up to batchMax, so early nodes see a connected graph.
+      for (let at = 0; at < rest.length; ) {
+        const batch = rest.slice(at, at + Math.min(batchMax, at + 1));
+        planner.plan(batch, "insert", 1, plan);
+        for (let i = 0; i < batch.length; i++) this.graph.applyPlan(batch[i]!, planner.edgesOf(i), this.full.fromSlot, 1);
+        at += batch.length;
+        progress?.("link", at, rest.length);
       }
+      // Pass 2 (α = alpha): every node re-linked over its edges plus a fresh search.
+      if (this.params.alpha > 1) {
+        for (let at = 0; at < order.length; at += batchMax) {
+          const batch = order.slice(at, at + batchMax);
+          planner.plan(batch, "relink", this.params.alpha, plan);
+          // Back-edges that do not fit are pruned in with one "merge" plan per neighbour.
+          const overflow = new Map<number, number[]>();
+          for (let i = 0; i < batch.length; i++) {
+            this.graph.applyPlan(batch[i]!, planner.edgesOf(i), this.full.fromSlot, this.params.alpha, false);
+            this.graph.addBackEdgesDeferred(batch[i]!, overflow);
+          }
+          const full = [...overflow.keys()].sort((a, b) => a - b);
+          for (let m = 0; m < full.length; m += batchMax) {
+            const nodes = full.slice(m, m + batchMax);
+            planner.plan(nodes, "merge", this.params.alpha, plan, nodes.map((nb) => overflow.get(nb)!));
+            for (let i = 0; i < nodes.length; i++) this.graph.applyPlan(nodes[i]!, planner.edgesOf(i), this.full.fromSlot, this.params.alpha, false);
+          }
+          progress?.("refine", Math.min(order.length, at + batchMax), order.length);
+        }
+      }
+      // Lists grown into the back-edge slack are pruned back to maxDegree (independent per node).
+      const overfull = this.graph.overfull();
+      for (let at = 0; at < overfull.length; at += batchMax) {
+        const batch = overfull.slice(at, at + batchMax);
+        planner.plan(batch, "trim", this.params.alpha, plan);
+        for (let i = 0; i < batch.length; i++) this.graph.applyPlan(batch[i]!, planner.edgesOf(i), this.full.fromSlot, this.params.alpha, false);
+      }
+    } finally {
+      planner.finish();
     }
-    this.graph.trim(this.full.fromSlot);
   }
 
   /** Adds (or re-adds, after its vector changed) one slot. Requires a trained quantizer. */

@@ -50,6 +50,9 @@ const COVER_CHUNK = 2;
  */
 const SLACK_SHARE = 0.3;
 
+/** What {@link VamanaGraph.plan} plans for a node: its first links, a re-link, or a trim of its own list. */
+export type PlanMode = "insert" | "relink" | "trim" | "merge";
+
 /** Defaults from the DiskANN paper's experiments. */
 export const DEFAULT_VAMANA_PARAMS: VamanaParams = { maxDegree: 64, buildListSize: 100, alpha: 1.2 };
 
@@ -109,6 +112,7 @@ export class VamanaGraph {
     order: new Uint32Array(256),
     targets: new Uint32Array(256),
     out: new Float32Array(256),
+    kept: new Uint32Array(0),
   };
 
   private readonly buffers: Omit<GraphShare, "params">;
@@ -122,6 +126,7 @@ export class VamanaGraph {
    */
   constructor(readonly params: VamanaParams, capacity = 1024, share?: GraphShare) {
     this.stride = params.maxDegree + Math.ceil(params.maxDegree * SLACK_SHARE);
+    this.prune.kept = new Uint32Array(params.maxDegree);
     this.maxSlots = Math.floor(MAX_GROWABLE_BYTES / (this.stride * 4));
     if (share === undefined) {
       const meta = new SharedArrayBuffer(4);
@@ -296,6 +301,86 @@ export class VamanaGraph {
     this.setPruned(slot, candidates.slots, candidates.distances, fromSlot, alpha);
     this.addBackEdges(slot, fromSlot, alpha);
     if (former !== undefined && former.length > 0) this.rehome(slot, former, fromSlot, alpha);
+  }
+
+  /**
+   * The out-edges `slot` would get from {@link insert} (mode `"insert"`: a node not yet in the
+   * graph), {@link relink} (`"relink"`), {@link trim} (`"trim"`: its own list pruned back to
+   * `maxDegree`) or a prune of its list plus the back-edges `extra` that did not fit (`"merge"`),
+   * written to `out` (length ≥ `maxDegree`); returns how many. Reads the graph and
+   * never writes it, so search threads plan a batch of nodes at once against one state of the graph
+   * (`batch-build.ts`); {@link applyPlan} then links them in order.
+   */
+  plan(slot: number, fromSlot: DistanceFromSlot, alpha: number, mode: PlanMode, out: Uint32Array, guide?: DistanceFromQuery, extra?: Uint32Array): number {
+    const searched = mode === "insert" || mode === "relink";
+    const candidates = searched ? this.candidatesFor(slot, fromSlot, guide, this.entry) : { slots: [] as number[], distances: [] as number[] };
+    if (mode !== "insert") {
+      let current = this.neighbors(slot);
+      if (mode === "merge" && extra !== undefined) {
+        const both = new Uint32Array(current.length + extra.length);
+        both.set(current);
+        both.set(extra, current.length);
+        current = both;
+      }
+      if (current.length > 0) {
+        const d = new Float32Array(current.length);
+        fromSlot(slot, current, current.length, d);
+        for (let i = 0; i < current.length; i++) {
+          candidates.slots.push(current[i]!);
+          candidates.distances.push(d[i]!);
+        }
+      }
+    }
+    const degree = this.selectPruned(slot, candidates.slots, candidates.distances, fromSlot, alpha, false);
+    out.set(this.prune.kept.subarray(0, degree));
+    return degree;
+  }
+
+  /**
+   * Gives `slot` the out-edges `edges` (from {@link plan}) and, unless `backEdges` is false (a
+   * trim), adds its back-edges, pruning any neighbour that overflows. A slot not yet in the graph
+   * joins it.
+   */
+  applyPlan(slot: number, edges: Uint32Array, fromSlot: DistanceFromSlot, alpha: number, backEdges = true): void {
+    this.reserve(slot + 1);
+    if (this.present[slot] !== 1) {
+      this.present[slot] = 1;
+      this.deleted[slot] = 0;
+      this.presentCount++;
+    }
+    this.adjacency.set(edges, slot * this.stride);
+    this.degrees[slot] = edges.length;
+    if (backEdges) this.addBackEdges(slot, fromSlot, alpha);
+  }
+
+  /**
+   * Adds `slot`'s back-edges where they fit (new edges beyond a full list go to `overflow`, by the
+   * neighbour they point from, for one prune per neighbour — a `"merge"` plan — after the batch).
+   */
+  addBackEdgesDeferred(slot: number, overflow: Map<number, number[]>): void {
+    for (const nb of this.neighbors(slot)) {
+      const deg = this.degrees[nb]!;
+      const base = nb * this.stride;
+      let present = false;
+      for (let j = 0; j < deg && !present; j++) present = this.adjacency[base + j] === slot;
+      if (present) continue;
+      if (deg < this.stride) {
+        this.adjacency[base + deg] = slot;
+        this.degrees[nb] = deg + 1;
+        continue;
+      }
+      let list = overflow.get(nb);
+      if (list === undefined) overflow.set(nb, (list = []));
+      list.push(slot);
+    }
+  }
+
+  /** The nodes whose lists grew past `maxDegree` into the back-edge slack (what {@link trim} prunes). */
+  overfull(): number[] {
+    const R = this.params.maxDegree;
+    const out: number[] = [];
+    for (let s = 0; s < this.capacity; s++) if (this.degrees[s]! > R) out.push(s);
+    return out;
   }
 
   /**
@@ -519,6 +604,23 @@ export class VamanaGraph {
     alpha: number,
     excludeDeleted = false,
   ): void {
+    const degree = this.selectPruned(p, slots, dists, fromSlot, alpha, excludeDeleted);
+    this.adjacency.set(this.prune.kept.subarray(0, degree), p * this.stride);
+    this.degrees[p] = degree;
+  }
+
+  /**
+   * Robust prune (DiskANN Algorithm 2, with the long-edge share): chooses `p`'s out-edges from the
+   * candidates into `this.prune.kept[0, degree)` and returns the degree. Reads the graph, never writes it.
+   */
+  private selectPruned(
+    p: number,
+    slots: ArrayLike<number>,
+    dists: ArrayLike<number>,
+    fromSlot: DistanceFromSlot,
+    alpha: number,
+    excludeDeleted: boolean,
+  ): number {
     const R = this.params.maxDegree;
     if (this.prune.slots.length < slots.length) {
       const n = slots.length * 2;
@@ -528,9 +630,10 @@ export class VamanaGraph {
         order: new Uint32Array(n),
         targets: new Uint32Array(n),
         out: new Float32Array(n),
+        kept: this.prune.kept,
       };
     }
-    const { slots: cand, dists: candD, order, targets, out } = this.prune;
+    const { slots: cand, dists: candD, order, targets, out, kept } = this.prune;
     // Unique, live candidates other than p (the visited stamps double as a "seen" set here).
     const seen = this.nextStamp();
     this.visitedStamp[p] = seen;
@@ -545,7 +648,6 @@ export class VamanaGraph {
       n++;
     }
     const sorted = order.subarray(0, n).sort((a, b) => candD[a]! - candD[b]! || cand[a]! - cand[b]!);
-    const base = p * this.stride;
     const near = R - Math.floor(R * LONG_EDGE_SHARE);
     // The kept nodes so far are `targets[0, degree)`. A candidate is kept unless a kept node covers it
     // (DiskANN's rule), checked lazily as in HNSW's heuristic: candidates past the point where the
@@ -568,16 +670,17 @@ export class VamanaGraph {
       const ci = sorted[i]!;
       if (covered(ci, degree)) continue;
       targets[degree] = cand[ci]!;
-      this.adjacency[base + degree++] = cand[ci]!;
+      kept[degree++] = cand[ci]!;
     }
     // Survivors beyond the near share: keep the farthest, not the nearest (see LONG_EDGE_SHARE).
     const nearCount = degree;
     for (let j = n - 1; j >= i && degree < R; j--) {
       const ci = sorted[j]!;
-      if (!covered(ci, nearCount)) this.adjacency[base + degree++] = cand[ci]!;
+      if (!covered(ci, nearCount)) kept[degree++] = cand[ci]!;
     }
-    this.degrees[p] = degree;
+    return degree;
   }
+
 
 
   private nextStamp(): number {

@@ -47,6 +47,12 @@ class ShardReader {
     this.u32 = new Uint32Array(this.f32.buffer, 0, this.f32.length);
   }
 
+  /** Copies the stored vector of local slot `slot` into `out`. */
+  vector(slot: number, out: Float32Array): void {
+    const at = (this.share.vectorByte + slot * this.share.dim * 4) / 4;
+    out.set(new Float32Array(this.share.memory.buffer, at * 4, this.share.dim));
+  }
+
   /** Writes the distance from `query` (already normalised for cosine) to each local slot into `out[positions[j]]`. */
   distances(query: Float32Array, locals: Uint32Array, count: number, out: Float32Array, positions?: Uint32Array): void {
     const { dim, vectorByte } = this.share;
@@ -68,6 +74,7 @@ class ShardReader {
 export class ArenaReader {
   private readonly readers: (ShardReader | undefined)[];
   private readonly unit: Float32Array;
+  private readonly stored: Float32Array;
 
   /**
    * @param share the collection's {@link ArenaShare}
@@ -79,6 +86,22 @@ export class ArenaReader {
   ) {
     this.readers = share.shards.map((s) => (s === undefined ? undefined : new ShardReader(s, thread)));
     this.unit = new Float32Array(share.dim);
+    this.stored = new Float32Array(share.dim);
+  }
+
+  /** The stored vector of `slot` (unit-normalised in a cosine arena), copied into a buffer reused by the next call. */
+  storedVector(slot: number): Float32Array {
+    const S = this.share.shardSlots;
+    this.reader(Math.floor(slot / S), slot).vector(slot % S, this.stored);
+    return this.stored;
+  }
+
+  /**
+   * The distance from the stored vector of `from` to each of `targets[0..count)`, into `out`, as
+   * `VectorArena.distancesFromSlot` computes it (graph construction's inner loop).
+   */
+  distancesFromSlot(from: number, targets: Uint32Array, count: number, out: Float32Array): void {
+    this.measure(this.storedVector(from), targets, count, out);
   }
 
   /**
@@ -89,13 +112,19 @@ export class ArenaReader {
   distancesTo(query: Float32Array, slots: Uint32Array): Float32Array {
     const q = this.share.metric === "cosine" ? normalizeInto(query, this.unit) : query;
     const out = new Float32Array(slots.length);
+    this.measure(q, slots, slots.length, out);
+    return out;
+  }
+
+  /** Distances from `q` (as stored: normalised for cosine) to `slots[0..count)` into `out`, shard by shard. */
+  private measure(q: Float32Array, slots: Uint32Array, count: number, out: Float32Array): void {
     const S = this.share.shardSlots;
     if (this.readers.length === 1) {
-      this.reader(0, slots[0]).distances(q, slots, slots.length, out);
-      return out;
+      this.reader(0, slots[0]).distances(q, slots, count, out);
+      return;
     }
     const groups = new Map<number, number[]>();
-    for (let j = 0; j < slots.length; j++) {
+    for (let j = 0; j < count; j++) {
       const i = Math.floor(slots[j]! / S);
       let group = groups.get(i);
       if (group === undefined) groups.set(i, (group = []));
@@ -105,7 +134,6 @@ export class ArenaReader {
       const locals = Uint32Array.from(positions, (j) => slots[j]! - i * S);
       this.reader(i, slots[positions[0]!]).distances(q, locals, locals.length, out, Uint32Array.from(positions));
     }
-    return out;
   }
 
   private reader(shard: number, slot: number | undefined): ShardReader {
