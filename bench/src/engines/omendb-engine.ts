@@ -3,7 +3,7 @@
  * `{ id: String(row), vector }` upserted in batches of 1,000 with the default durability ("fsync"),
  * then, when the collection is past its index threshold, `collection.buildIndex()` (finishes the
  * DiskANN index it would otherwise build in the background; with `--threads` > 1 the database is
- * opened with `searchThreads: threads − 1`, whose threads help plan the build) and `close()`
+ * opened with `threads: threads − 1`, whose threads help plan the build) and `close()`
  * (checkpoint) — all inside the timed build. Searches run on the measuring thread (no search threads).
  *
  * Collections below the core's index threshold (`indexStatus().threshold`: 5,000 records at 1536-d,
@@ -70,7 +70,7 @@ export function createOmenDBEngine(exactOnly = false): Engine {
       const index = Object.keys(indexOptions).length > 0 ? { index: indexOptions } : {};
       // With more than one thread, the bulk build is planned by this thread and threads − 1 helpers.
       const helpers = Math.min(4, ctx.threads - 1);
-      const db = await OmenDB.open(ctx.dir, helpers > 0 ? { searchThreads: helpers } : {});
+      const db = await OmenDB.open(ctx.dir, helpers > 0 ? { threads: helpers } : {});
       const collection = await db.createCollection(COLLECTION, { dimension: ctx.spec.dim, metric: ctx.spec.metric, ...index });
       const dim = ctx.spec.dim;
       for (const { start, vectors } of ctx.chunks()) {

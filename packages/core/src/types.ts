@@ -132,12 +132,12 @@ export interface OpenOptions {
   /** Checkpoint once this many bytes of WAL have accumulated. Default 64 MiB. */
   checkpointBytes?: number;
   /**
-   * Worker threads that run unfiltered index searches over the same memory, so concurrent searches
-   * use several cores (writes, filtered searches and exact scans stay on the opening thread). 0 to
-   * 4, or `"auto"`: one per core, at most 4. Default 0: every search runs on the opening thread.
-   * The server uses `"auto"`.
+   * Worker threads sharing the database's memory: they run unfiltered index searches, so concurrent
+   * searches use several cores, and help `buildIndex()` plan its batches (writes, filtered searches
+   * and exact scans stay on the opening thread). 0 to 4, or `"auto"`: one per core, at most 4.
+   * Default 0: everything runs on the opening thread. The server uses `"auto"`.
    */
-  searchThreads?: number | "auto";
+  threads?: number | "auto";
 }
 
 export type { Where };

@@ -11,8 +11,8 @@ function mixture(n: number, seed: number, clusters = 30): Float32Array[] {
   return Array.from({ length: n }, (_, i) => Float32Array.from(centers[i % clusters]!, (x) => x + gaussian(rand)));
 }
 
-async function load(dir: string, searchThreads: number, n = 2000) {
-  const db = await OmenDB.open(dir, { durability: "none", searchThreads });
+async function load(dir: string, threads: number, n = 2000) {
+  const db = await OmenDB.open(dir, { durability: "none", threads });
   const c = await db.createCollection("docs", { dimension: DIM, metric: "cosine", index: { threshold: 500, maxDegree: 24, buildListSize: 48 } });
   const vectors = mixture(n, 1);
   for (let i = 0; i < n; i += 500) await c.upsert(vectors.slice(i, i + 500).map((vector, j) => ({ id: `v${i + j}`, vector })));
@@ -20,7 +20,7 @@ async function load(dir: string, searchThreads: number, n = 2000) {
   return { db, c };
 }
 
-describe("search threads (OmenDB.open searchThreads)", () => {
+describe("worker threads (OmenDB.open threads)", () => {
   it("answer exactly what the opening thread answers, on a search thread", async () => {
     const dir = tempDir();
     const { db, c } = await load(dir, 2);
@@ -89,7 +89,7 @@ describe("search threads (OmenDB.open searchThreads)", () => {
     const running = queries.map((q) => c.search(q, { k: 5 }).then(() => "ok", (err: unknown) => (err as { code?: string }).code));
     await db.close();
     for (const outcome of await Promise.all(running)) expect(["ok", "CLOSED"]).toContain(outcome);
-    const reopened = await OmenDB.open(dir, { durability: "none", searchThreads: 1 });
+    const reopened = await OmenDB.open(dir, { durability: "none", threads: 1 });
     expect(await reopened.getCollection("docs").count()).toBe(1000);
     await reopened.close();
   });
@@ -122,9 +122,9 @@ describe("search threads (OmenDB.open searchThreads)", () => {
     await helped.db.close();
   });
 
-  it("rejects a bad searchThreads with INVALID_OPTION", async () => {
+  it("rejects a bad threads option with INVALID_OPTION", async () => {
     for (const bad of [-1, 1.5, 5, "2"]) {
-      await expect(OmenDB.open(tempDir(), { searchThreads: bad as number })).rejects.toMatchObject({ code: "INVALID_OPTION" });
+      await expect(OmenDB.open(tempDir(), { threads: bad as number })).rejects.toMatchObject({ code: "INVALID_OPTION" });
     }
   });
 });

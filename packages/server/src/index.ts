@@ -63,7 +63,7 @@ export async function createServer(options: ServerOptions): Promise<OmenDBServer
   const resolved = resolveOptions(options);
   if (options.db === undefined && options.path === undefined) throw new TypeError("createServer needs `path` or `db`");
   const ownsDb = options.db === undefined;
-  const db = options.db ?? (await OmenDB.open(options.path!, { durability: options.durability ?? "fsync", searchThreads: options.searchThreads ?? "auto" }));
+  const db = options.db ?? (await OmenDB.open(options.path!, { durability: options.durability ?? "fsync", threads: options.threads ?? "auto" }));
   let closing: Promise<void> | undefined;
   try {
     const catalog = ChromaCatalog.open(db);

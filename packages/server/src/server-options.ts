@@ -22,10 +22,10 @@ export interface ServerOptions {
   /** Durability when the server opens `path`. Default `"fsync"` (every acknowledged write is on disk). */
   durability?: Durability;
   /**
-   * Search worker threads when the server opens `path` (see `OpenOptions.searchThreads`). Default
+   * Worker threads when the server opens `path` (see core's `OpenOptions.threads`). Default
    * `"auto"`: one per core, at most 4, so queries use every core while writes stay serialised.
    */
-  searchThreads?: number | "auto";
+  threads?: number | "auto";
   /** Interface to bind. Default {@link DEFAULT_HOST}. */
   host?: string;
   /** Port; 0 picks a free one. Default {@link DEFAULT_PORT}. */

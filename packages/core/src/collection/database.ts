@@ -152,9 +152,9 @@ export class OmenDB {
     if (!Number.isInteger(checkpointBytes) || checkpointBytes <= 0) {
       throw new ValidationError(ErrorCode.INVALID_OPTION, `OmenDB.open: checkpointBytes must be a positive integer, got ${describe(checkpointBytes)}`);
     }
-    const searchThreads = options.searchThreads === "auto" ? defaultSearchThreads() : options.searchThreads ?? 0;
-    if (!Number.isInteger(searchThreads) || searchThreads < 0 || searchThreads > MAX_SEARCH_THREADS) {
-      throw new ValidationError(ErrorCode.INVALID_OPTION, `OmenDB.open: searchThreads must be "auto" or an integer from 0 to ${MAX_SEARCH_THREADS}, got ${describe(searchThreads)}`);
+    const threads = options.threads === "auto" ? defaultSearchThreads() : options.threads ?? 0;
+    if (!Number.isInteger(threads) || threads < 0 || threads > MAX_SEARCH_THREADS) {
+      throw new ValidationError(ErrorCode.INVALID_OPTION, `OmenDB.open: threads must be "auto" or an integer from 0 to ${MAX_SEARCH_THREADS}, got ${describe(threads)}`);
     }
     const root = path.resolve(folder);
     try {
@@ -216,8 +216,8 @@ export class OmenDB {
         const store = byKey.get(row.key)!;
         instance.collections.set(row.name, new Collection(instance.host, infoOf(row), store));
       }
-      if (searchThreads > 0) {
-        const pool = new SearchPool(searchThreads, () => instance.syncShares());
+      if (threads > 0) {
+        const pool = new SearchPool(threads, () => instance.syncShares());
         instance.pool = pool;
         pool.gate.write(() => undefined); // publishes the loaded indexes
       }

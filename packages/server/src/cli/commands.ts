@@ -55,7 +55,7 @@ ${PATH_HELP}
   --body-limit <size>   largest request body, e.g. 32MiB (default ${DEFAULT_BODY_LIMIT} bytes)
   --max-batch-size <n>  most records per write request (default ${DEFAULT_MAX_BATCH_SIZE})
   --durability <mode>   fsync | relaxed | none (default fsync: acknowledged writes are on disk)
-  --search-threads <n>  worker threads answering queries, 0-4 or auto (default auto: one per core)
+  --threads <n>         worker threads that answer queries, 0-4 or auto (default auto: one per core)
   --log-level <level>   fatal | error | warn | info | debug | trace | silent (default info)
   -h, --help            show this help
 
@@ -146,9 +146,9 @@ function parse(args: string[], options: Options, allowPositionals = false): Pars
   };
 }
 
-async function openDatabase(dataPath: string, durability: Durability = "fsync", searchThreads: number | "auto" = 0): Promise<OmenDB> {
+async function openDatabase(dataPath: string, durability: Durability = "fsync", threads: number | "auto" = 0): Promise<OmenDB> {
   try {
-    return await OmenDB.open(dataPath, { durability, searchThreads });
+    return await OmenDB.open(dataPath, { durability, threads });
   } catch (err) {
     if (isOmenDBError(err) && err.code === "LOCKED") {
       throw new Error(`${dataPath} is in use by another process (is 'omendb serve' running on it?): ${err.message}`);
@@ -166,13 +166,13 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     "body-limit": { type: "string" },
     "max-batch-size": { type: "string" },
     durability: { type: "string" },
-    "search-threads": { type: "string" },
+    threads: { type: "string" },
     "log-level": { type: "string" },
   });
   if (a.flag("help")) return help(io, "serve");
-  const threadsArg = a.str("search-threads") ?? "auto";
-  const searchThreads = threadsArg === "auto" ? "auto" : parseInteger(threadsArg, "--search-threads");
-  if (searchThreads !== "auto" && searchThreads > 4) throw new CliUsageError("--search-threads: expected auto or 0 to 4");
+  const threadsArg = a.str("threads") ?? "auto";
+  const threads = threadsArg === "auto" ? "auto" : parseInteger(threadsArg, "--threads");
+  if (threads !== "auto" && threads > 4) throw new CliUsageError("--threads: expected auto or 0 to 4");
   const durability = (a.str("durability") ?? "fsync") as string;
   if (!["fsync", "relaxed", "none"].includes(durability)) throw new CliUsageError(`--durability: expected fsync, relaxed or none, got ${durability}`);
   const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -182,7 +182,7 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
   const port = a.str("port") === undefined ? DEFAULT_PORT : parseInteger(a.str("port")!, "--port");
   if (port > 65535) throw new CliUsageError("--port: must be at most 65535");
 
-  const db = await openDatabase(dataPath, durability as Durability, searchThreads);
+  const db = await openDatabase(dataPath, durability as Durability, threads);
   let server;
   try {
     server = await startServer({
