@@ -261,6 +261,7 @@ function httpSection(r: HttpResultsFile, file: string): string {
   out.push(
     `The real server (\`omendb serve\`, log level ${r.server.logLevel}) on a copy of the folder the in-process figures use; a separate load-generator process keeps N \`query\` requests in flight (one embedding each, k = ${r.k}, ${r.queries} query vectors cycled, ${r.seconds} s per level, keep-alive). ` +
       `In-process: \`collection.search(vector, { k: ${r.k} })\` one at a time on one thread: ${fmt(r.inProcess.qps)} queries/s (p50 ${fmt(r.inProcess.p50Ms)} ms, p99 ${fmt(r.inProcess.p99Ms)} ms) before the HTTP runs and ${fmt(r.inProcessAfter.qps)} after` +
+      `${r.inProcessThreads ? `, ${fmt(r.inProcessThreads.qps)} queries/s with ${r.inProcessThreads.threads} core worker threads and ${r.inProcessThreads.concurrency} searches in flight (p50 ${fmt(r.inProcessThreads.p50Ms)} ms, p99 ${fmt(r.inProcessThreads.p99Ms)} ms)` : ""}` +
       `${r.inProcessAllCores ? `, ${fmt(r.inProcessAllCores.qps)} queries/s with ${r.inProcessAllCores.threads} reader processes` : ""}; "% of in-process" is relative to the best of these, **${fmt(r.baselineQps)} queries/s**. ` +
       `HTTP answers equal the in-process ids in the same order for ${v.matching} of ${v.queries} queries. ` +
       `Index: ${r.build.kind}. Machine: ${m.cpuModel}, ${m.cores} cores, Node ${m.node}, load average ${m.loadAverage.join(" / ")} at start; ${m.date.slice(0, 16).replace("T", " ")} UTC, commit ${m.commit.slice(0, 12)}, \`${m.command}\`, [\`${file}\`](${file}).`,

@@ -46,6 +46,8 @@ export interface BuildInfo {
 export interface OpenOptions {
   /** Set for the extra readers of the all-cores measurement (reader processes), 0-based. */
   worker?: number;
+  /** Worker threads of the engine's own (engines without them ignore it; omendb: `OmenDB.open`'s `threads`). */
+  threads?: number;
 }
 
 /** An index reopened from disk, ready to answer queries. */

@@ -103,7 +103,7 @@ export function createOmenDBEngine(exactOnly = false): Engine {
         // The LOCK file names the process holding `dir` open (the measuring process): leave it out.
         fs.cpSync(dir, folder, { recursive: true, filter: (src) => path.basename(src) !== "LOCK" });
       }
-      const db = await OmenDB.open(folder);
+      const db = await OmenDB.open(folder, opts.threads === undefined ? {} : { threads: opts.threads });
       const collection: Core.Collection = db.getCollection(COLLECTION);
       if (collection.dimension !== spec.dim) throw new Error(`omendb: collection has dimension ${collection.dimension}, dataset ${spec.dim}`);
       let extra: Record<string, number | string> = {};
