@@ -35,9 +35,11 @@ const sameBytes = (a: Float32Array, b: Float32Array) =>
   Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 describe("batch atomicity under concurrent writers and readers", () => {
-  it("no read ever sees part of a batch, through checkpoints and index maintenance", async () => {
+  // With worker threads, unfiltered searches run on them while the writers, checkpoints and builds
+  // run on the opening thread behind the read/write gate.
+  for (const threads of [0, 2]) it(`no read ever sees part of a batch, through checkpoints and index maintenance (threads: ${threads})`, async () => {
     const dir = tempDir();
-    const db = await OmenDB.open(dir, { durability: "relaxed", checkpointBytes: 64 * 1024 });
+    const db = await OmenDB.open(dir, { durability: "relaxed", checkpointBytes: 64 * 1024, threads });
     const c = await db.createCollection("c", { dimension: DIM, index: { threshold: 150 } });
     const WRITERS = 8;
     const BATCHES = 30;
@@ -107,7 +109,7 @@ describe("batch atomicity under concurrent writers and readers", () => {
         if (tags.length > 0) {
           const tag = tags[Math.floor(rand() * tags.length)]!;
           const { ids, group } = batches.get(tag)!;
-          switch (Math.floor(rand() * 4)) {
+          switch (Math.floor(rand() * 5)) {
             case 0: {
               const n = (await c.get({ filter: { tag } })).length;
               expect([0, ids.length], `tag ${tag}: ${n} of ${ids.length} records`).toContain(n);
@@ -124,6 +126,16 @@ describe("batch atomicity under concurrent writers and readers", () => {
             case 3: {
               const hits = await c.search(vectorFor(rand() * 1e9), { k: 20, filter: { group } });
               checkGroup(group, hits);
+              break;
+            }
+            case 4: {
+              // Unfiltered: k distinct records, each carrying a tag its group has had.
+              const hits = await c.search(vectorFor(rand() * 1e9), { k: 10 });
+              expect(new Set(hits.map((h) => h.id)).size).toBe(hits.length);
+              for (const h of hits) {
+                const tag = h.metadata["tag"] as string;
+                expect(batches.get(tag)?.ids, `hit ${h.id} carries tag ${tag}`).toContain(h.id);
+              }
               break;
             }
           }
@@ -149,7 +161,7 @@ describe("batch atomicity under concurrent writers and readers", () => {
     const all = await again.getCollection("c").get({});
     expect(new Map(all.map((r) => [r.id, r.metadata["tag"] as string]))).toEqual(expected);
     await again.close();
-    console.log(`concurrency.batches: ${JSON.stringify({ ...stats, records: expected.size })}`);
+    console.log(`concurrency.batches: ${JSON.stringify({ ...stats, threads, records: expected.size })}`);
   });
 });
 
