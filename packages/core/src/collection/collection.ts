@@ -449,7 +449,7 @@ export class Collection {
     if (predicate === undefined) return slots;
     return slots.filter((slot) => {
       const id = this.store.table.idAt(slot)!;
-      return predicate({ id, document: this.store.document(id), metadata: structuredClone(this.store.table.metadataAt(slot) ?? {}) });
+      return predicate({ id, document: this.store.document(id), metadata: this.store.table.metadataCopyAt(slot) });
     });
   }
 
@@ -460,24 +460,33 @@ export class Collection {
     return slots;
   }
 
-  /** The stored records at `slots`, in order: documents read in one batch, metadata copied. */
+  /** The stored records at `slots`, in order. */
   private records(slots: ArrayLike<number>, includeVector: boolean): StoredRecord[] {
-    const ids = Array.from(slots, (slot) => this.store.table.idAt(slot)!);
-    const documents = ids.length > 0 ? this.store.documents(ids) : [];
-    return ids.map((id, i) => {
-      const slot = slots[i]!;
-      const record: StoredRecord = { id, document: documents[i]!, metadata: structuredClone(this.store.table.metadataAt(slot) ?? {}) };
-      if (includeVector) record.vector = this.store.vectors.read(slot);
-      return record;
-    });
+    return this.materialize(slots, includeVector, undefined);
   }
 
   /** Search results for hits: their records with distance and score. */
   private results(hits: SearchHits, includeVector: boolean): SearchResult[] {
-    return this.records(hits.slots, includeVector).map((record, i) => {
-      const distance = hits.distances[i]!;
-      return { ...record, distance, score: scoreFor(this.metric, distance) };
-    });
+    return this.materialize(hits.slots, includeVector, hits.distances) as SearchResult[];
+  }
+
+  /** Records at `slots`, in order (with distance and score when `distances` is given): documents read in one batch, metadata copied. */
+  private materialize(slots: ArrayLike<number>, includeVector: boolean, distances: Float32Array | undefined): StoredRecord[] {
+    const table = this.store.table;
+    const ids = Array.from(slots, (slot) => table.idAt(slot)!);
+    const documents = ids.length > 0 ? this.store.documents(ids) : [];
+    const out = new Array<StoredRecord>(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const slot = slots[i]!;
+      const id = ids[i]!;
+      const document = documents[i]!;
+      const metadata = table.metadataCopyAt(slot);
+      const record: StoredRecord =
+        distances === undefined ? { id, document, metadata } : ({ id, document, metadata, distance: distances[i]!, score: scoreFor(this.metric, distances[i]!) } as SearchResult);
+      if (includeVector) record.vector = this.store.vectors.read(slot);
+      out[i] = record;
+    }
+    return out;
   }
 }
 

@@ -35,9 +35,10 @@ export class RecordTable {
     return this.ids[slot];
   }
 
-  /** Parsed metadata at `slot` (shared; callers must not mutate it). */
-  metadataAt(slot: number): Metadata | undefined {
-    return this.metadata[slot];
+  /** A caller-owned copy of the metadata at `slot` (`{}` when it has none). */
+  metadataCopyAt(slot: number): Metadata {
+    const metadata = this.metadata[slot];
+    return metadata === undefined ? {} : (copyJson(metadata) as Metadata);
   }
 
   /** Insertion sequence number at `slot`. */
@@ -102,4 +103,16 @@ export class RecordTable {
       if (id !== undefined) fn(s, id, this.metadata[s]);
     }
   }
+}
+
+/**
+ * A deep copy of a JSON value (metadata is parsed JSON: objects, arrays, strings, numbers, booleans,
+ * null). Several times faster than `structuredClone` on the small objects records carry.
+ */
+function copyJson(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyJson);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = copyJson((value as Record<string, unknown>)[key]);
+  return out;
 }
