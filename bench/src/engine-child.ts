@@ -118,7 +118,7 @@ async function runSearch(job: Extract<ChildJob, { phase: "search" }>): Promise<S
   let pool: SearchPool | null = null;
   if (knobs.threads > 1) {
     try {
-      pool = await SearchPool.start(job.engine, job.dir, spec, nq, knobs.k, knobs.threads, CHILD_ENV);
+      pool = await SearchPool.start(job.engine, job.dir, spec, nq, knobs.k, knobs.threads, CHILD_ENV, engine.threadsInProcess === true);
     } catch (err) {
       outcome.notes!.push(`all-cores readers failed to start: ${errorText(err).split("\n")[0]}`);
     }

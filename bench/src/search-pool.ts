@@ -2,8 +2,11 @@
  * The all-cores measurement: one reader process per core, each opening the index from the same folder
  * (or a copy, for engines that allow one opener per folder), answering its share of the queries.
  * Processes rather than worker threads, because some native peers (faiss-node) are not safe to load
- * in several threads of one process. Queries/s = queries answered by all readers / wall time from the
- * common start to the last reader's finish. Opening and configuring readers is not timed.
+ * in several threads of one process. Engines with their own worker threads (`threadsInProcess`:
+ * omendb) get one reader process opened with `threads` = cores and 4 searches per thread in flight
+ * instead — one copy of the index in memory, not one per core. Queries/s = queries answered by all
+ * readers / wall time from the common start to the last reader's finish. Opening and configuring
+ * readers is not timed.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
@@ -21,6 +24,8 @@ export interface SearchWorkerInit {
   workers: number;
   queryCount: number;
   k: number;
+  /** Engine worker threads of this reader (0: none; searches one at a time). */
+  threads: number;
 }
 
 /** Messages from a reader process. */
@@ -60,28 +65,39 @@ class ReaderProcess {
 
 /** A started pool of reader processes. */
 export class SearchPool {
-  private constructor(private readonly readers: ReaderProcess[]) {}
+  private constructor(
+    private readonly readers: ReaderProcess[],
+    /** Cores the readers use: one each, or the one reader's worker threads. */
+    readonly threads: number,
+  ) {}
 
   /** Starts `threads` reader processes that each open the index in `dir`; resolves when all are open. */
-  static async start(engine: string, dir: string, spec: DatasetSpec, queryCount: number, k: number, threads: number, env: Record<string, string> = {}): Promise<SearchPool> {
+  static async start(
+    engine: string,
+    dir: string,
+    spec: DatasetSpec,
+    queryCount: number,
+    k: number,
+    threads: number,
+    env: Record<string, string> = {},
+    threadsInProcess = false,
+  ): Promise<SearchPool> {
     const file = path.join(path.dirname(fileURLToPath(import.meta.url)), "search-worker.js");
     const readers: ReaderProcess[] = [];
-    for (let i = 0; i < threads; i++) {
+    const processes = threadsInProcess ? 1 : threads;
+    for (let i = 0; i < processes; i++) {
       const child = fork(file, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], env: { ...process.env, ...env } });
       readers.push(new ReaderProcess(child));
     }
-    const pool = new SearchPool(readers);
+    const pool = new SearchPool(readers, threads);
     try {
-      await Promise.all(readers.map((r, worker) => r.next({ type: "init", engine, dir, spec, worker, workers: threads, queryCount, k })));
+      const engineThreads = threadsInProcess ? threads : 0;
+      await Promise.all(readers.map((r, worker) => r.next({ type: "init", engine, dir, spec, worker, workers: processes, queryCount, k, threads: engineThreads })));
     } catch (err) {
       await pool.close();
       throw err;
     }
     return pool;
-  }
-
-  get threads(): number {
-    return this.readers.length;
   }
 
   /** Runs `target` queries split across the readers (or until `budgetMs`); returns count and queries/s. */

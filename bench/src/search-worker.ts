@@ -19,23 +19,29 @@ async function handle(cmd: WorkerCommand): Promise<void> {
     queries = readFvecs(cmd.spec.queryFile, 0, cmd.queryCount).data;
     const { engine, reason } = await loadEngine(cmd.engine);
     if (!engine) throw new Error(reason ?? "engine unavailable");
-    reader = await engine.open(cmd.dir, cmd.spec, { worker: cmd.worker });
+    reader = await engine.open(cmd.dir, cmd.spec, cmd.threads > 0 ? { worker: cmd.worker, threads: cmd.threads } : { worker: cmd.worker });
     reply({ type: "ready" });
   } else if (cmd.type === "configure") {
     await reader!.configure(cmd.setting);
     reply({ type: "configured" });
   } else if (cmd.type === "run") {
-    const { workers, worker, queryCount, k } = init!;
+    const { workers, worker, queryCount, k, threads } = init!;
     const dim = init!.spec.dim;
     const start = performance.now();
     let count = 0;
-    for (let i = worker; i < cmd.target; i += workers) {
-      if (performance.now() - start > cmd.budgetMs) break;
-      const q = i % queryCount;
-      const r = reader!.search(queries!.subarray(q * dim, (q + 1) * dim), k);
-      if (r instanceof Promise) await r;
-      count++;
-    }
+    let next = worker;
+    // One search at a time, or (engine worker threads) 4 per thread in flight.
+    const loop = async (): Promise<void> => {
+      for (let i = next; i < cmd.target; i = next) {
+        next += workers;
+        if (performance.now() - start > cmd.budgetMs) break;
+        const q = i % queryCount;
+        const r = reader!.search(queries!.subarray(q * dim, (q + 1) * dim), k);
+        if (r instanceof Promise) await r;
+        count++;
+      }
+    };
+    await Promise.all(Array.from({ length: threads > 0 ? threads * 4 : 1 }, loop));
     reply({ type: "done", count });
   } else {
     await reader?.close();

@@ -67,6 +67,12 @@ export interface Engine {
   readonly name: string;
   /** Index kind shown in reports, e.g. "HNSW", "IVF-PQ", "exact". */
   readonly kind: string;
+  /**
+   * True when the engine spreads concurrent searches over its own worker threads (`OpenOptions.threads`):
+   * the all-cores figure then comes from one reader process with that many threads and several
+   * searches in flight, instead of one reader process (and one copy of the index in memory) per core.
+   */
+  readonly threadsInProcess?: boolean;
   /** Loads the library; returns null when usable, else why not (the engine is then skipped). */
   load(): Promise<string | null>;
   /** Library version (after a successful load). */

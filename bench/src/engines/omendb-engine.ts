@@ -53,6 +53,7 @@ export function createOmenDBEngine(exactOnly = false): Engine {
   return {
     name: exactOnly ? "omendb-exact" : "omendb",
     kind: EXACT_KIND,
+    threadsInProcess: true,
     async load() {
       try {
         OmenDB = ((await import(coreModuleUrl())) as typeof Core).OmenDB;
