@@ -63,6 +63,7 @@ export function defaultSearchThreads(): number {
 
 interface PoolWorker {
   worker: Worker;
+  thread: number;
   side: MessagePort;
   inFlight: number;
   failed: boolean;
@@ -85,12 +86,12 @@ export class SearchPool implements BuildHelpers {
     if (!Number.isInteger(threads) || threads < 1 || threads > MAX_SEARCH_THREADS) {
       throw new ValidationError(ErrorCode.INVALID_OPTION, `search pool: threads must be an integer from 1 to ${MAX_SEARCH_THREADS}, got ${threads}`);
     }
-    const state = createGateState();
+    const state = createGateState(threads);
     this.gate = new ReadWriteGate(state, afterWrite);
     for (let thread = 0; thread < threads; thread++) {
       const channel = new MessageChannel();
       const worker = new Worker(WORKER_URL, { workerData: { thread, state, side: channel.port2 }, transferList: [channel.port2] });
-      const entry: PoolWorker = { worker, side: channel.port1, inFlight: 0, failed: false };
+      const entry: PoolWorker = { worker, side: channel.port1, inFlight: 0, failed: false, thread };
       worker.on("message", (answer: SearchAnswer) => this.settle(answer));
       const fail = () => this.retire(entry);
       worker.on("error", fail);
@@ -161,9 +162,10 @@ export class SearchPool implements BuildHelpers {
     job.resolve(hits);
   }
 
-  /** A worker died: its jobs resolve `undefined` and it takes no more. */
+  /** A worker died: its jobs resolve `undefined`, it takes no more, and it no longer holds off writes. */
   private retire(entry: PoolWorker): void {
     entry.failed = true;
+    this.gate.releaseDeadReader(entry.thread);
     for (const [id, job] of this.pending) if (job.worker === entry) this.finish(id, job, undefined);
   }
 }

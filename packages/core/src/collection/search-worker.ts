@@ -29,7 +29,7 @@ parentPort!.on("message", (job: SearchJob | BuildJob) => {
     return;
   }
   let answer: SearchAnswer;
-  enterRead(state);
+  enterRead(state, thread);
   try {
     if (currentEpoch(state) !== epoch) catchUp();
     const reader = readers.get(job.key);
@@ -42,7 +42,7 @@ parentPort!.on("message", (job: SearchJob | BuildJob) => {
   } catch (err) {
     answer = { id: job.id, error: String(err) };
   } finally {
-    exitRead(state);
+    exitRead(state, thread);
   }
   parentPort!.postMessage(answer, answer.slots === undefined ? [] : [answer.slots.buffer as ArrayBuffer, answer.distances!.buffer as ArrayBuffer]);
 });
