@@ -82,6 +82,21 @@ describe("worker threads (OmenDB.open threads)", () => {
     await db.close();
   });
 
+  it("follow the graph, codes and vectors as the opening thread grows them", async () => {
+    const { db, c } = await load(tempDir(), 2, 1000);
+    // 900 more records joined incrementally (under half: no fresh build), past the graph's 1,024-node capacity.
+    const more = mixture(900, 9);
+    await c.upsert(more.map((vector, i) => ({ id: `m${i}`, vector })));
+    await c.buildIndex();
+    expect(c.indexStatus()).toMatchObject({ pending: 0, indexed: 1900 });
+    for (let i = 0; i < 900; i += 60) {
+      const { results, plan } = await c.explain(more[i]!, { k: 1 });
+      expect(plan).toMatchObject({ onPool: true, tail: 0 });
+      expect(results[0]!.id).toBe(`m${i}`);
+    }
+    await db.close();
+  });
+
   it("close with searches in flight settles them and releases the folder", async () => {
     const dir = tempDir();
     const { db, c } = await load(dir, 1, 1000);
