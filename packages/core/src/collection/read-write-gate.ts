@@ -34,11 +34,6 @@ export class ReadWriteGate {
     private readonly afterWrite: () => void,
   ) {}
 
-  /** True inside {@link write}. */
-  get writing(): boolean {
-    return this.depth > 0;
-  }
-
   /** Runs `fn` with no search in progress (nested calls run inside the outer write). */
   write<T>(fn: () => T): T {
     if (this.depth > 0) return fn();

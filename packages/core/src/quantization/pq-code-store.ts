@@ -73,9 +73,15 @@ export interface PQShare {
   blockBytes: number;
 }
 
-/** Bytes of one search thread's scratch block for `m` sub-spaces of a `dim`-dimensional quantizer. */
-export function pqThreadBlockBytes(m: number, dim: number): number {
-  return align16(m * TABLE_ROW_BYTES) + align16(dim * 4) + 8 * THREAD_BLOCK_TARGETS;
+/**
+ * The layout of one search thread's scratch block for `m` sub-spaces of a `dim`-dimensional
+ * quantizer: byte offsets from the block's start of its table, query, target list and distances.
+ */
+export function pqThreadBlock(m: number, dim: number): { query: number; list: number; out: number; bytes: number } {
+  const query = align16(m * TABLE_ROW_BYTES);
+  const list = query + align16(dim * 4);
+  const out = list + 4 * THREAD_BLOCK_TARGETS;
+  return { query, list, out, bytes: out + 4 * THREAD_BLOCK_TARGETS };
 }
 
 /**
@@ -412,7 +418,7 @@ export class PQCodeStore {
   share(): PQShare {
     this.assertOpen();
     if (this.dim === 0) throw new ValidationError(ErrorCode.INVALID_OPTION, "PQ code store: no quantizer; call setQuantizer first");
-    const blockBytes = pqThreadBlockBytes(this.m, this.dim);
+    const blockBytes = pqThreadBlock(this.m, this.dim).bytes;
     const blockByte = this.codeByte - MAX_SEARCH_THREADS * blockBytes;
     return { memory: this.memory!, m: this.m, dim: this.dim, cbtByte: this.cbtByte, codeByte: this.codeByte, blockByte, blockBytes };
   }
@@ -489,7 +495,7 @@ export class PQCodeStore {
   private relayout(dim: number): void {
     const cbt = this.queryByte + align16(dim * 4);
     const cb = cbt + dim * TABLE_ROW_BYTES;
-    const codes = cb + dim * TABLE_ROW_BYTES + MAX_SEARCH_THREADS * pqThreadBlockBytes(this.m, dim);
+    const codes = cb + dim * TABLE_ROW_BYTES + MAX_SEARCH_THREADS * pqThreadBlock(this.m, dim).bytes;
     const need = this.bytesFor(codes, this.cap, this.listCap);
     if (need > MAX_PAGES * PAGE) {
       throw new OmenDBError(ErrorCode.CAPACITY, `PQ code store: a codebook of dimension ${dim} and ${this.cap} codes exceed 4 GiB`);

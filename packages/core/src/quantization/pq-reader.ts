@@ -10,7 +10,7 @@
 import type { DistanceFromQuery } from "../graph/graph-store.js";
 import { THREAD_BLOCK_TARGETS } from "../internal/search-threads.js";
 import { type PQKernels, instantiatePQKernels } from "../vector/wasm-kernels.js";
-import type { PQShare } from "./pq-code-store.js";
+import { type PQShare, pqThreadBlock } from "./pq-code-store.js";
 
 /** Every target is below this: the graph links only slots with codes, so the kernel's bound check is off. */
 const NO_LIMIT = -1;
@@ -34,11 +34,12 @@ export class PQReader {
     thread: number,
   ) {
     this.kernels = instantiatePQKernels(share.memory);
+    const block = pqThreadBlock(share.m, share.dim);
     this.tableByte = share.blockByte + thread * share.blockBytes;
-    this.queryByte = this.tableByte + Math.ceil((share.m * 1024) / 16) * 16;
-    this.listByte = this.queryByte + Math.ceil((share.dim * 4) / 16) * 16;
-    this.outByte = this.listByte + 4 * THREAD_BLOCK_TARGETS;
-    const end = this.outByte + 4 * THREAD_BLOCK_TARGETS;
+    this.queryByte = this.tableByte + block.query;
+    this.listByte = this.tableByte + block.list;
+    this.outByte = this.tableByte + block.out;
+    const end = this.tableByte + block.bytes;
     this.f32 = new Float32Array(share.memory.buffer, 0, end / 4);
     this.u32 = new Uint32Array(this.f32.buffer, 0, end / 4);
   }

@@ -15,6 +15,7 @@ import { THREAD_BLOCK_TARGETS } from "../internal/search-threads.js";
 import type { Metric } from "../types.js";
 import type { ShardShare } from "./arena-shard.js";
 import { normalizeInto } from "./distance.js";
+import { positionsByShard } from "./shard-positions.js";
 import { type DistanceKernels, instantiateKernels } from "./wasm-kernels.js";
 
 /** What a search thread needs to read a collection's vectors: its shards, by shard index. */
@@ -123,14 +124,7 @@ export class ArenaReader {
       this.reader(0, slots[0]).distances(q, slots, count, out);
       return;
     }
-    const groups = new Map<number, number[]>();
-    for (let j = 0; j < count; j++) {
-      const i = Math.floor(slots[j]! / S);
-      let group = groups.get(i);
-      if (group === undefined) groups.set(i, (group = []));
-      group.push(j);
-    }
-    for (const [i, positions] of groups) {
+    for (const [i, positions] of positionsByShard(slots, count, S)) {
       const locals = Uint32Array.from(positions, (j) => slots[j]! - i * S);
       this.reader(i, slots[positions[0]!]).distances(q, locals, locals.length, out, Uint32Array.from(positions));
     }

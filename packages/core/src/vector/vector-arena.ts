@@ -15,6 +15,7 @@ import { TopK } from "../internal/topk.js";
 import type { Metric } from "../types.js";
 import type { ArenaShare } from "./arena-reader.js";
 import { type ArenaHits, ArenaShard } from "./arena-shard.js";
+import { positionsByShard } from "./shard-positions.js";
 
 export type { ArenaHits } from "./arena-shard.js";
 
@@ -218,14 +219,7 @@ export class VectorArena {
   /** Computes `slots[0..count)`'s values shard by shard with `fn` and writes them to `out` in order. */
   private scatter(slots: Uint32Array, count: number, out: Float32Array, fn: (shard: ArenaShard, locals: Uint32Array) => Float32Array): void {
     const S = this.shardSlots;
-    const groups = new Map<number, number[]>();
-    for (let j = 0; j < count; j++) {
-      const i = Math.floor(slots[j]! / S);
-      let group = groups.get(i);
-      if (group === undefined) groups.set(i, (group = []));
-      group.push(j);
-    }
-    for (const [i, positions] of groups) {
+    for (const [i, positions] of positionsByShard(slots, count, S)) {
       const shard = this.shards[i];
       if (shard === undefined) throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: slot ${slots[positions[0]!]} is not live`);
       const values = fn(shard, Uint32Array.from(positions, (j) => slots[j]! - i * S));
