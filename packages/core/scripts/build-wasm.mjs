@@ -1,6 +1,6 @@
 /**
  * Compiles the hand-written WebAssembly text kernels (src/vector/kernels.wat -> wasm/kernels.wasm,
- * src/quantization/pq-kernels.wat -> wasm/pq-kernels.wasm) with wabt (SIMD and threads enabled: the memories are shared), validates each
+ * src/quantization/pq-kernels.wat -> wasm/pq-kernels.wasm) with wabt (SIMD and threads enabled: the PQ kernels' memories are shared), validates each
  * result, and writes it atomically (temp file + rename) so a concurrent build or test never reads a
  * half-written module. Run by `pnpm --filter @omendb/core build`.
  */

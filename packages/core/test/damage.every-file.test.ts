@@ -4,6 +4,8 @@
  * the one acceptable outcome and asserts it:
  *
  * - "fails": `OmenDB.open` throws CorruptionError (code CORRUPTION) whose `file` is the damaged file;
+ * - "fails on read" (a vector's bytes: opening reads no vector): open succeeds and reading that
+ *   record's vector throws CorruptionError naming the vector file;
  * - "recovers": open succeeds and every record reads back exactly (vector bytes, document,
  *   metadata), nothing else is stored, and each record's own vector finds it first.
  *
@@ -123,6 +125,24 @@ async function expectFails(dir: string, file: string, what: string): Promise<voi
   expect(err, `${what}: open succeeded`).toBeInstanceOf(CorruptionError);
   expect((err as CorruptionError).code).toBe("CORRUPTION");
   expect((err as CorruptionError).file, what).toBe(file);
+}
+
+/** Opening succeeds (no vector is read), and reading `id`'s vector throws CorruptionError naming `file`. */
+async function expectFailsOnRead(dir: string, file: string, id: string, what: string): Promise<void> {
+  const db = await OmenDB.open(dir);
+  try {
+    const err = await db
+      .getCollection("c")
+      .get([id], { includeVector: true })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err, `${what}: the read succeeded`).toBeInstanceOf(CorruptionError);
+    expect((err as CorruptionError).file, what).toBe(file);
+  } finally {
+    await db.close();
+  }
 }
 
 /** Opening succeeds and the folder holds exactly `records` (minus `absent`). */
@@ -258,14 +278,14 @@ describe("damage to the vector file", () => {
     }
   });
 
-  it("a flipped bit in a live slot (vector, checksum or reserved word) fails with the file named", async () => {
+  it("a flipped bit in a live slot (vector, checksum or reserved word) fails with the file named when that vector is read", async () => {
     const rand = mulberry32(4);
     for (const slot of [0, 1, 17, 77, 139]) {
       for (const within of [0, Math.floor(rand() * DIM * 4), DIM * 4 - 1, DIM * 4, DIM * 4 + 3, DIM * 4 + 4, STRIDE - 1]) {
         const dir = copyOf(clean);
         const file = fileIn(dir, "vectors", ".vec");
         flipBit(file, 64 + slot * STRIDE + within, Math.floor(rand() * 8));
-        await expectFails(dir, file, `slot ${slot} byte ${within}`);
+        await expectFailsOnRead(dir, file, `r${slot}`, `slot ${slot} byte ${within}`);
         tally.vec++;
       }
     }

@@ -1,12 +1,14 @@
 /**
  * Everything one collection stores, kept in step: SQLite rows (ids, documents, metadata), the vector
  * file (full-precision vectors by slot), the in-memory record table and the vector arena that exact
- * search scans. `applyUpsert`/`applyDelete` are the only mutators; they run after the operation's WAL
+ * search and re-ranking read the vector file through. `applyUpsert`/`applyDelete` are the only mutators; they run after the operation's WAL
  * record is durable, and again (idempotently) during recovery.
  *
  * INVARIANT: a slot is live in the record table ⇔ live in the arena ⇔ it has a SQLite row; its
- * vector-file record holds that row's vector once the operation is applied.
+ * vector-file record holds that row's vector once the operation is applied (written before the slot
+ * turns live in the arena).
  */
+import { CorruptionError } from "../errors.js";
 import type { SqliteStore } from "../metadata/sqlite-store.js";
 import { VectorFile } from "../storage/vector-file.js";
 import type { Metadata, Metric } from "../types.js";
@@ -33,13 +35,14 @@ export class CollectionStore {
     indexFile: string,
     indexSettings: IndexSettings,
   ) {
-    this.arena = new VectorArena(dimension, metric);
+    this.arena = new VectorArena(vectors.path, dimension, metric);
     this.index = new CollectionIndex(dimension, metric, this.arena, this.table, indexFile, indexSettings);
   }
 
   /**
-   * Opens a collection's storage and loads its rows from SQLite. Vectors are loaded by
-   * {@link loadVectors} once WAL replay has rewritten whatever the crash may have left behind.
+   * Opens a collection's storage and loads its rows from SQLite. The vectors stay in the vector
+   * file; {@link attachVectors} makes the live ones searchable once WAL replay has rewritten
+   * whatever a crash may have left behind.
    * @throws CorruptionError when the vector file header fails a check.
    */
   static open(options: {
@@ -63,7 +66,6 @@ export class CollectionStore {
       }
       store.table.finishLoad();
       store.filters.compact();
-      store.arena.reserve(store.table.slotLimit);
     } catch (err) {
       store.close();
       throw err;
@@ -72,15 +74,25 @@ export class CollectionStore {
   }
 
   /**
-   * Loads every live vector not yet in the arena from the vector file, verifying each checksum.
-   * @throws CorruptionError naming the slot's offset when a vector fails its checksum.
+   * Marks every live record's slot live in the arena (reading no vector: searches read them from
+   * the vector file as they need them) and brings the index in step with the records.
+   * @throws CorruptionError when the vector file ends before the last live slot's record.
    */
-  loadVectors(): void {
-    const missing: number[] = [];
+  attachVectors(): void {
+    let last = -1;
     this.table.forEachLive((slot) => {
-      if (!this.arena.isLive(slot)) missing.push(slot);
+      this.arena.setLive(slot);
+      last = Math.max(last, slot);
     });
-    if (missing.length > 0) this.vectors.scan(missing, (slot, vector) => this.arena.set(slot, vector));
+    if (last >= this.vectors.slotCapacity) {
+      throw new CorruptionError({
+        file: this.vectors.path,
+        offset: this.vectors.byteLength,
+        expected: `at least ${this.vectors.slotOffset(last + 1)} bytes (records up to slot ${last})`,
+        actual: `${this.vectors.byteLength} bytes`,
+        what: "vector file ends before a live slot's record",
+      });
+    }
     this.index.reconcile();
   }
 
@@ -118,7 +130,7 @@ export class CollectionStore {
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       const slot = slots[i]!;
-      this.arena.set(slot, r.vector);
+      this.arena.setLive(slot);
       const metadata = r.metadata === null ? undefined : (JSON.parse(r.metadata) as Metadata);
       table.set(slot, r.id, seqs[i]!, metadata);
       this.filters.set(slot, metadata);

@@ -84,7 +84,7 @@ export class OmenDB {
   private readonly host: CollectionHost;
   private pool: SearchPool | undefined;
   /** What the search threads were last sent, per collection key. */
-  private readonly published = new Map<number, { ann: AnnIndex | undefined; pq: unknown; shards: number }>();
+  private readonly published = new Map<number, { ann: AnnIndex | undefined; pq: unknown }>();
 
   private constructor(
     /** The data folder. */
@@ -114,7 +114,7 @@ export class OmenDB {
 
   /**
    * After every gated write: sends the search threads the shares of each collection whose index
-   * or vector shards changed identity (growth in place needs nothing), and drops deleted ones.
+   * changed identity (growth in place needs nothing), and drops deleted ones.
    */
   private syncShares(): void {
     const pool = this.pool!;
@@ -124,8 +124,8 @@ export class OmenDB {
       seen.add(key);
       const ann = index.ann?.pq === undefined ? undefined : index.ann;
       const last = this.published.get(key);
-      if (last !== undefined && last.ann === ann && last.pq === ann?.pq && last.shards === arena.shardCount) continue;
-      this.published.set(key, { ann, pq: ann?.pq, shards: arena.shardCount });
+      if (last !== undefined && last.ann === ann && last.pq === ann?.pq) continue;
+      this.published.set(key, { ann, pq: ann?.pq });
       pool.publish(key, ann === undefined ? undefined : { ann: ann.share(), arena: arena.share() });
     }
     for (const key of this.published.keys()) {
@@ -208,7 +208,7 @@ export class OmenDB {
         db.rollback();
         throw err;
       }
-      for (const store of stores) store.loadVectors();
+      for (const store of stores) store.attachVectors();
       const appliedLsn = Math.max(lastLsn, checkpointLsn);
       const wal = await WalWriter.open(path.join(root, "wal"), { durability, nextLsn: appliedLsn + 1 });
       const instance = new OmenDB(root, lock, sqlite, wal, checkpointBytes, appliedLsn);

@@ -19,13 +19,13 @@ import { ErrorCode, ValidationError } from "../errors.js";
 import type { AnnShare, IndexHits } from "../graph/ann-index.js";
 import type { BuildHelpers, BuildJob } from "../graph/batch-build.js";
 import { MAX_SEARCH_THREADS } from "../internal/search-threads.js";
-import type { ArenaShare } from "../vector/arena-reader.js";
+import type { VectorShare } from "../vector/vector-reader.js";
 import { ReadWriteGate, createGateState } from "./read-write-gate.js";
 
 /** What a worker needs to search one collection. */
 export interface CollectionShare {
   ann: AnnShare;
-  arena: ArenaShare;
+  arena: VectorShare;
 }
 
 /** A search job as the worker receives it. */

@@ -17,8 +17,14 @@ let epoch = 0;
 function catchUp(): void {
   for (let m = receiveMessageOnPort(side); m !== undefined; m = receiveMessageOnPort(side)) {
     const update = m.message as ShareUpdate;
-    if (update.share === undefined) readers.delete(update.key);
-    else readers.set(update.key, new AnnReader(update.share.ann, update.share.arena, thread));
+    readers.get(update.key)?.close();
+    readers.delete(update.key);
+    // A reader that cannot open the vector file is left out: its searches then run on the owner.
+    if (update.share !== undefined) {
+      try {
+        readers.set(update.key, new AnnReader(update.share.ann, update.share.arena, thread));
+      } catch {}
+    }
     epoch = update.epoch;
   }
 }

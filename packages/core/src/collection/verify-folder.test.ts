@@ -155,7 +155,10 @@ describe("verifyFolder", () => {
       if (repair) expect(report.collections[0]!.repairs.join(" ")).toMatch(/primary data/);
       expect(fs.readFileSync(vec)).toEqual(bytes);
     }
-    await expect(OmenDB.open(dir)).rejects.toMatchObject({ code: "CORRUPTION", file: vec });
+    // Opening reads no vector; returning the damaged one is the error.
+    const db = await OmenDB.open(dir);
+    await expect(db.getCollection("c").get(["r3"], { includeVector: true })).rejects.toMatchObject({ code: "CORRUPTION", file: vec });
+    await db.close();
   });
 
   it("lists every damaged slot and a vector file cut short", async () => {

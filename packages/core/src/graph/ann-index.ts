@@ -4,7 +4,7 @@
  * PQ distances, then re-rank with full vectors").
  *
  * Full-precision vectors are not owned here: the caller supplies them through the `FullPrecision`
- * callbacks (the vector arena today, a memory-mapped file for collections larger than RAM).
+ * callbacks (the vector arena: the collection's vector file, read through a memory map).
  *
  * INVARIANTS: a slot is in the graph ⇔ it has a PQ code; cosine collections hand in unit vectors,
  * so the PQ "ip" table approximates the cosine distance as `1 + Σ table`.
@@ -15,7 +15,7 @@ import { mulberry32 } from "../internal/seeded-random.js";
 import { PQCodeStore, type PQShare } from "../quantization/pq-code-store.js";
 import { trainProductQuantizerFast } from "../quantization/pq-train-fast.js";
 import { type ProductQuantizer, defaultSubspaces } from "../quantization/product-quantizer.js";
-import type { ArenaShare } from "../vector/arena-reader.js";
+import type { VectorShare } from "../vector/vector-reader.js";
 import type { AnnIndexSnapshot } from "../storage/ann-index-file.js";
 import { BatchPlanner, type BuildHelpers, type PlanNode } from "./batch-build.js";
 import type { DistanceFromQuery, DistanceFromSlot } from "./graph-store.js";
@@ -46,8 +46,8 @@ export interface FullPrecision {
   fromSlot: DistanceFromSlot;
   /** Exact distances from a query to slots (re-ranking). */
   toQuery(query: Float32Array, slots: Uint32Array): Float32Array;
-  /** The vectors' shared memories, for helper threads of a bulk build (none: the build uses this thread only). */
-  share?(): ArenaShare;
+  /** How helper threads of a bulk build read the vectors (none: the build uses this thread only). */
+  share?(): VectorShare;
 }
 
 /** The result of {@link AnnIndex.search}: the hits, and how many admitted candidates were re-ranked. */
@@ -232,7 +232,7 @@ export class AnnIndex {
 
   /**
    * What a search thread needs to search this index in place (`ann-reader.ts`); the vectors are
-   * shared separately by the collection's arena.
+   * shared separately by the collection's arena (its vector file).
    * @throws ValidationError code `INVALID_OPTION` before a quantizer is trained.
    */
   share(): AnnShare {

@@ -19,8 +19,8 @@
  * and PARKED = helpers, so no helper is still touching the cursor when the next batch resets it.
  * STOP ends the helpers' loop.
  */
-import type { ArenaShare } from "../vector/arena-reader.js";
-import { ArenaReader } from "../vector/arena-reader.js";
+import type { VectorShare } from "../vector/vector-reader.js";
+import { VectorReader } from "../vector/vector-reader.js";
 import { PQReader } from "../quantization/pq-reader.js";
 import type { AnnShare } from "./ann-index.js";
 import type { DistanceFromQuery, DistanceFromSlot } from "./graph-store.js";
@@ -40,7 +40,7 @@ const CONTROL_INTS = 9;
 export interface BuildJob {
   type: "build";
   ann: AnnShare;
-  arena: ArenaShare;
+  arena: VectorShare;
   control: SharedArrayBuffer;
   slots: SharedArrayBuffer;
   edges: SharedArrayBuffer;
@@ -81,7 +81,7 @@ export class BatchPlanner {
   constructor(
     private readonly maxDegree: number,
     readonly batchMax: number,
-    helped?: { ann: AnnShare; arena: ArenaShare; helpers: BuildHelpers },
+    helped?: { ann: AnnShare; arena: VectorShare; helpers: BuildHelpers },
   ) {
     const job = {
       type: "build" as const,
@@ -168,7 +168,7 @@ export function serveBuild(job: BuildJob, thread: number): void {
   const starts = new Int32Array(job.starts);
   const graph = VamanaGraph.attach(job.ann.graph);
   const pq = new PQReader(job.ann.pq, thread);
-  const arena = new ArenaReader(job.arena, thread);
+  const arena = new VectorReader(job.arena);
   const R = job.ann.graph.params.maxDegree;
   const fromSlot: DistanceFromSlot = (from, targets, count, out) => arena.distancesFromSlot(from, targets, count, out);
   const kind = job.ann.tableKind;
@@ -180,7 +180,10 @@ export function serveBuild(job: BuildJob, thread: number): void {
   for (;;) {
     Atomics.wait(c, GEN, gen);
     gen = Atomics.load(c, GEN);
-    if (Atomics.load(c, STOP) === 1) return;
+    if (Atomics.load(c, STOP) === 1) {
+      arena.close();
+      return;
+    }
     graph.refresh();
     const count = Atomics.load(c, COUNT);
     const mode = MODES[Atomics.load(c, MODE)]!;

@@ -128,7 +128,7 @@ export class PQCodeStore {
     this.queryByte = this.maxHalfNormByte + align16(m * 4);
     this.cbtByte = this.cbByte = this.codeByte = this.queryByte;
     this.placeList();
-    const memory = createMemory(Math.max(MIN_PAGES, Math.ceil(this.endByte() / PAGE)));
+    const memory = createMemory(Math.max(MIN_PAGES, Math.ceil(this.endByte() / PAGE)), MAX_PAGES, true);
     this.memory = memory;
     this.kernels = instantiatePQKernels(memory);
     this.u8 = new Uint8Array(memory.buffer);

@@ -66,7 +66,7 @@ export function trainProductQuantizerFast(sample: Float32Array, dim: number, opt
     throw new OmenDBError(ErrorCode.CAPACITY, `PQ training: ${n} samples need ${end} bytes of WebAssembly memory, over the 4 GiB limit`);
   }
 
-  const memory = createMemory(Math.max(1, Math.ceil(end / PAGE)));
+  const memory = createMemory(Math.max(1, Math.ceil(end / PAGE)), WASM_MAX_PAGES, true);
   const kernels = instantiatePQKernels(memory);
   const f32 = new Float32Array(memory.buffer);
   const f64 = new Float64Array(memory.buffer);

@@ -1,7 +1,8 @@
 /**
  * The vector file: one collection's full-precision vectors on disk, indexed by dense slot, each
- * record checksummed. Read with positional reads over a plain file descriptor; a memory-map addon may
- * later sit behind the same class.
+ * record checksummed. Written and read (records returned to users, exports, verification) with
+ * positional reads over a plain file descriptor; searches read it through `vector-pages.ts` (a memory
+ * map, or positional reads) without checking checksums.
  *
  * Layout (integers little-endian; header described in `file-header.ts`):
  *

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCode, ValidationError } from "../errors.js";
 import { gaussianVector, mulberry32, randomInt } from "../internal/seeded-random.js";
-import type { Metric } from "../types.js";
 import { distanceFor, dot, l2sq, norm, normalize, scoreFor } from "./distance.js";
 import { createMemory, instantiateKernels } from "./wasm-kernels.js";
 
@@ -76,125 +75,181 @@ describe("distance oracle", () => {
 });
 
 describe("wasm kernels against the oracle", () => {
-  /** Lays out a query and n vectors in a fresh memory; `shift` (a multiple of 4) bytes move vectors off 16-byte alignment. */
-  function setup(dim: number, n: number, seed: number, shift: number) {
+  /**
+   * Lays out a query and n vectors in a fresh memory, vector j at `base + j * stride` (bytes). The
+   * bytes between vectors (when stride > dim * 4) hold NaN, so a kernel that reads them is caught.
+   * `shift` (a multiple of 4) bytes move the query and vectors off 16-byte alignment.
+   */
+  function setup(dim: number, n: number, seed: number, shift: number, stride = dim * 4) {
     const rand = mulberry32(seed);
-    const rowBytes = dim * 4;
     const q = 16 + shift;
-    const base = q + rowBytes + 4;
-    const slotsAt = base + n * rowBytes;
-    const out = slotsAt + 4 * 2 * n;
-    const pages = Math.ceil((out + 4 * 2 * n) / 65536) + 1;
+    const base = q + dim * 4 + 4;
+    const out = Math.ceil((base + n * stride + 4) / 16) * 16;
+    const pages = Math.ceil((out + 4 * (n + 2)) / 65536) + 1;
     const memory = createMemory(pages);
     const kernels = instantiateKernels(memory);
     const f32 = new Float32Array(memory.buffer);
+    f32.fill(Number.NaN, base / 4, (base + n * stride) / 4);
     const query = gaussianVector(rand, dim);
-    const vectors = Array.from({ length: n }, () => gaussianVector(rand, dim));
+    // Raw vectors of very different lengths: cosine must divide by each one's norm.
+    const vectors = Array.from({ length: n }, () => {
+      const v = gaussianVector(rand, dim);
+      const scale = 10 ** (rand() * 6 - 3);
+      for (let i = 0; i < dim; i++) v[i] = v[i]! * scale;
+      return v;
+    });
     const write = (byteOffset: number, v: Float32Array) => new Float32Array(memory.buffer, byteOffset, v.length).set(v);
     write(q, query);
-    vectors.forEach((v, j) => write(base + j * rowBytes, v));
-    return { rand, memory, kernels, f32, query, vectors, q, base, slotsAt, out, write };
+    vectors.forEach((v, j) => write(base + j * stride, v));
+    const outView = (count = n) => new Float32Array(memory.buffer, out, count);
+    return { rand, memory, kernels, f32, query, vectors, q, base, out, write, outView };
   }
 
   const dotMagnitude = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + Math.abs(x * b[i]!), 0);
 
   for (const dim of DIMS) {
-    it(`dim ${dim}: range and list kernels match dot / l2sq / cosine / ip`, () => {
-      const n = 23;
-      const { rand, memory, kernels, query, vectors, q, base, slotsAt, out, write } = setup(dim, n, 1000 + dim, 4 * (dim % 4));
-      const outView = () => new Float32Array(memory.buffer, out, 2 * n);
+    for (const extra of [0, 8]) {
+      const stride = dim * 4 + extra;
+      it(`dim ${dim}, stride ${stride} bytes: range kernels match ip / l2 / cosine on raw vectors`, () => {
+        const n = 23;
+        const { kernels, query, vectors, q, base, out, write, outView } = setup(dim, n, 1000 + dim + extra, 4 * (dim % 4), stride);
 
-      // ip: 1 − q·v over consecutive vectors
-      kernels.dist_ip_range(q, base, dim, n, out);
-      let got = outView();
-      for (let j = 0; j < n; j++) {
-        const expected = distanceFor("ip", query, vectors[j]!);
-        expect(Math.abs(got[j]! - expected)).toBeLessThanOrEqual(bound(dim, dotMagnitude(query, vectors[j]!)) + 2 * EPS32 * Math.abs(expected));
-      }
+        // ip: 1 − q·v
+        kernels.dist_ip_range(q, base, dim, stride, n, out);
+        let got = outView();
+        for (let j = 0; j < n; j++) {
+          const expected = distanceFor("ip", query, vectors[j]!);
+          expect(Math.abs(got[j]! - expected)).toBeLessThanOrEqual(bound(dim, dotMagnitude(query, vectors[j]!)) + 2 * EPS32 * Math.abs(expected));
+        }
 
-      // l2: |q − v|²
-      kernels.dist_l2_range(q, base, dim, n, out);
-      got = outView();
-      for (let j = 0; j < n; j++) {
-        const expected = distanceFor("l2", query, vectors[j]!);
-        expect(Math.abs(got[j]! - expected)).toBeLessThanOrEqual(bound(dim, expected));
-      }
+        // l2: |q − v|²
+        kernels.dist_l2_range(q, base, dim, stride, n, out);
+        got = outView();
+        for (let j = 0; j < n; j++) {
+          const expected = distanceFor("l2", query, vectors[j]!);
+          expect(Math.abs(got[j]! - expected)).toBeLessThanOrEqual(bound(dim, expected));
+        }
 
-      // list kernels: a shuffled slot list with repeats, twice as long as n
-      const slots = Uint32Array.from({ length: 2 * n }, () => randomInt(rand, n));
-      new Uint32Array(memory.buffer, slotsAt, slots.length).set(slots);
-      kernels.dist_l2_list(q, base, dim, slotsAt, slots.length, out);
-      got = outView();
-      for (let j = 0; j < slots.length; j++) {
-        const expected = l2sq(query, vectors[slots[j]!]!);
-        expect(Math.abs(got[j]! - expected)).toBeLessThanOrEqual(bound(dim, expected));
-      }
-      kernels.dist_ip_list(q, base, dim, slotsAt, slots.length, out);
-      got = outView();
-      for (let j = 0; j < slots.length; j++) {
-        const v = vectors[slots[j]!]!;
-        expect(Math.abs(got[j]! - (1 - dot(query, v)))).toBeLessThanOrEqual(bound(dim, dotMagnitude(query, v)) + 2 * EPS32);
-      }
+        // cosine: a unit query against the vectors as stored (not normalised)
+        write(q, normalize(query));
+        kernels.dist_cos_range(q, base, dim, stride, n, out);
+        got = outView();
+        for (let j = 0; j < n; j++) {
+          const expected = distanceFor("cosine", query, vectors[j]!);
+          expect(got[j]).toBeGreaterThanOrEqual(0);
+          expect(got[j]).toBeLessThanOrEqual(2);
+          expect(Math.abs(got[j]! - expected)).toBeLessThanOrEqual(2 * bound(dim, 1) + 8 * EPS32);
+        }
 
-      // cosine: the clamped kernels over unit vectors
-      write(q, normalize(query));
-      vectors.forEach((v, j) => write(base + j * dim * 4, normalize(v)));
-      kernels.dist_cos_range(q, base, dim, n, out);
-      got = outView();
-      for (let j = 0; j < n; j++) {
-        expect(Math.abs(got[j]! - distanceFor("cosine", query, vectors[j]!))).toBeLessThanOrEqual(bound(dim, 1) + 4 * EPS32);
-      }
-      kernels.dist_cos_list(q, base, dim, slotsAt, slots.length, out);
-      got = outView();
-      for (let j = 0; j < slots.length; j++) {
-        const expected = distanceFor("cosine", query, vectors[slots[j]!]!);
-        expect(Math.abs(got[j]! - expected)).toBeLessThanOrEqual(bound(dim, 1) + 4 * EPS32);
-      }
-
-      // single-pair exports
-      expect(Math.abs(kernels.l2sq(q, base, dim) - l2sq(normalize(query), normalize(vectors[0]!)))).toBeLessThanOrEqual(bound(dim, 4));
-      expect(Math.abs(kernels.dot(q, base, dim) - dot(normalize(query), normalize(vectors[0]!)))).toBeLessThanOrEqual(bound(dim, 1));
-    });
+        // single-pair exports
+        const unit = normalize(query);
+        expect(Math.abs(kernels.l2sq(q, base, dim) - l2sq(unit, vectors[0]!))).toBeLessThanOrEqual(bound(dim, l2sq(unit, vectors[0]!)));
+        expect(Math.abs(kernels.dot(q, base, dim) - dot(unit, vectors[0]!))).toBeLessThanOrEqual(bound(dim, dotMagnitude(unit, vectors[0]!)));
+      });
+    }
   }
+
+  it("strided ranges read only the vectors: a stride of dim * 4 + 8 and a packed stride give the same distances", () => {
+    const dim = 13;
+    const n = 9;
+    const packed = setup(dim, n, 404, 0, dim * 4);
+    const strided = setup(dim, n, 404, 0, dim * 4 + 8);
+    for (const name of ["dist_ip_range", "dist_l2_range", "dist_cos_range"] as const) {
+      packed.kernels[name](packed.q, packed.base, dim, dim * 4, n, packed.out);
+      strided.kernels[name](strided.q, strided.base, dim, dim * 4 + 8, n, strided.out);
+      const a = Array.from(packed.outView());
+      expect(a.every((d) => Number.isFinite(d))).toBe(true);
+      expect(Array.from(strided.outView())).toEqual(a);
+    }
+  });
+
+  it("gives a zero vector a cosine distance of exactly 1, among others and for a zero query", () => {
+    for (const dim of [1, 5, 16, 37]) {
+      const stride = dim * 4 + 8;
+      const { kernels, f32, query, vectors, q, base, out, write, outView } = setup(dim, 5, 90 + dim, 4, stride);
+      write(q, normalize(query));
+      f32.fill(0, (base + 2 * stride) / 4, (base + 2 * stride) / 4 + dim);
+      f32.fill(-0, (base + 4 * stride) / 4, (base + 4 * stride) / 4 + dim);
+      kernels.dist_cos_range(q, base, dim, stride, 5, out);
+      const got = Array.from(outView());
+      expect(got[2]).toBe(1);
+      expect(got[4]).toBe(1);
+      for (const j of [0, 1, 3]) expect(Math.abs(got[j]! - distanceFor("cosine", query, vectors[j]!))).toBeLessThanOrEqual(1e-5);
+      expect(got[2]).toBe(distanceFor("cosine", query, new Float32Array(dim)));
+      // A zero query (normalize keeps it zero): every distance is 1.
+      write(q, new Float32Array(dim));
+      kernels.dist_cos_range(q, base, dim, stride, 5, out);
+      expect(Array.from(outView())).toEqual([1, 1, 1, 1, 1]);
+    }
+  });
+
+  it("measures cosine right for vectors whose |v|² under- or overflows float32 (scaled again)", () => {
+    const memory = createMemory(1, 1);
+    const kernels = instantiateKernels(memory);
+    const f32 = new Float32Array(memory.buffer);
+    const query = [1, 0, 0, 0];
+    const cases = [[1e20, 0, 0, 0], [-1e20, 0, 0, 0], [1e-25, 0, 0, 0], [3e38, 3e38, 0, 0], [1e-20, 1e-20, 0, 0], [1e-30, -2e-30, 3e-30, 0], [0, 0, 0, 0]];
+    f32.set(query, 0);
+    cases.forEach((v, j) => f32.set(v, 4 + 4 * j));
+    kernels.dist_cos_range(0, 16, 4, 16, cases.length, 256);
+    cases.forEach((v, j) => {
+      const expected = distanceFor("cosine", Float32Array.from(query), Float32Array.from(v));
+      expect(Math.abs(f32[64 + j]! - expected), `vector ${v.join(", ")}`).toBeLessThan(1e-6);
+    });
+  });
 
   it("writes nothing when n is 0 and exactly n outputs otherwise", () => {
     const dim = 7;
-    const { memory, kernels, q, base, out } = setup(dim, 5, 3, 0);
+    const stride = dim * 4 + 8;
+    const { memory, kernels, q, base, out } = setup(dim, 5, 3, 0, stride);
     const view = new Float32Array(memory.buffer, out, 6);
-    view.fill(-42);
-    kernels.dist_l2_range(q, base, dim, 0, out);
-    expect(Array.from(view)).toEqual([-42, -42, -42, -42, -42, -42]);
-    kernels.dist_ip_range(q, base, dim, 5, out);
-    expect(view[4]).not.toBe(-42);
-    expect(view[5]).toBe(-42);
+    for (const name of ["dist_ip_range", "dist_l2_range", "dist_cos_range"] as const) {
+      view.fill(-42);
+      kernels[name](q, base, dim, stride, 0, out);
+      expect(Array.from(view)).toEqual([-42, -42, -42, -42, -42, -42]);
+      kernels[name](q, base, dim, stride, 5, out);
+      expect(view[4]).not.toBe(-42);
+      expect(view[5]).toBe(-42);
+    }
   });
 
-  it("clamps cosine distances to [0, 2] where 1 − q·v falls outside by rounding", () => {
+  it("clamps cosine distances to [0, 2] where 1 − q·v/|v| falls outside", () => {
     const dim = 3;
-    const { memory, kernels, q, base, out } = setup(dim, 3, 1, 0);
-    const f32 = new Float32Array(memory.buffer);
-    // q·v slightly above 1 and slightly below −1 (not unit vectors, as rounding can produce)
+    const stride = dim * 4 + 8;
+    const { memory, kernels, f32, q, base, out } = setup(dim, 4, 1, 0, stride);
+    const put = (j: number, v: number[]) => f32.set(v, (base + j * stride) / 4);
+    // A query a rounding step longer than unit, and one well over: q·v/|v| above 1 and below −1.
     f32.set([1.0000001, 0, 0], q / 4);
-    f32.set([1.0000001, 0, 0, -1.0000001, 0, 0, 0, 1, 0], base / 4);
-    kernels.dist_ip_range(q, base, dim, 3, out);
-    const raw = Array.from(new Float32Array(memory.buffer, out, 3));
+    put(0, [1, 0, 0]);
+    put(1, [-1.0000001, 0, 0]);
+    put(2, [0, 0, 0]);
+    put(3, [0, 7, 0]);
+    kernels.dist_ip_range(q, base, dim, stride, 1, out);
+    expect(new Float32Array(memory.buffer, out, 1)[0]).toBeLessThan(0);
+    kernels.dist_cos_range(q, base, dim, stride, 4, out);
+    expect(Array.from(new Float32Array(memory.buffer, out, 4))).toEqual([0, 2, 1, 1]);
+    f32.set([1.5, 0, 0], q / 4);
+    put(0, [3, 0, 0]);
+    put(1, [-0.25, 0, 0]);
+    kernels.dist_ip_range(q, base, dim, stride, 2, out);
+    const raw = Array.from(new Float32Array(memory.buffer, out, 2));
     expect(raw[0]).toBeLessThan(0);
-    expect(raw[1]).toBeGreaterThan(2);
-    kernels.dist_cos_range(q, base, dim, 3, out);
-    expect(Array.from(new Float32Array(memory.buffer, out, 3))).toEqual([0, 2, 1]);
+    expect(raw[1]).toBeGreaterThan(1);
+    kernels.dist_cos_range(q, base, dim, stride, 4, out);
+    expect(Array.from(new Float32Array(memory.buffer, out, 4))).toEqual([0, 2, 1, 1]);
   });
 
   it("gives exactly 0 for the l2 distance of a vector to itself and identical results for identical inputs", () => {
-    const metrics: Metric[] = ["l2", "ip"];
     for (const dim of DIMS) {
-      const { memory, kernels, q, base, out } = setup(dim, 2, 77 + dim, 0);
-      new Float32Array(memory.buffer).copyWithin(base / 4 + dim, q / 4, q / 4 + dim);
-      new Float32Array(memory.buffer).copyWithin(base / 4, q / 4, q / 4 + dim);
-      for (const metric of metrics) {
-        (metric === "l2" ? kernels.dist_l2_range : kernels.dist_ip_range)(q, base, dim, 2, out);
-        const view = new Float32Array(memory.buffer, out, 2);
+      const stride = dim * 4 + 8;
+      const { f32, kernels, q, base, out, outView } = setup(dim, 2, 77 + dim, 0, stride);
+      f32.copyWithin((base + stride) / 4, q / 4, q / 4 + dim);
+      f32.copyWithin(base / 4, q / 4, q / 4 + dim);
+      for (const name of ["dist_l2_range", "dist_ip_range", "dist_cos_range"] as const) {
+        kernels[name](q, base, dim, stride, 2, out);
+        const view = outView(2);
         expect(view[0]).toBe(view[1]);
-        if (metric === "l2") expect(view[0]).toBe(0);
+        if (name === "dist_l2_range") expect(view[0]).toBe(0);
       }
     }
   });

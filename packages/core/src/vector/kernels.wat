@@ -2,7 +2,8 @@
 ;; Compiled by scripts/build-wasm.mjs (wabt, simd and threads enabled) into wasm/kernels.wasm; loaded by
 ;; src/vector/wasm-kernels.ts. The pure-TypeScript oracle is src/vector/distance.ts.
 ;;
-;; Memory: imported as env.memory (one per vector arena). Every pointer is a byte offset into it,
+;; Memory: imported as env.memory, private to one thread (one per reader of a vector file: its query
+;; and staging area). Every pointer is a byte offset into it,
 ;; read as unsigned, so offsets up to 4 GiB work even though JavaScript passes them as i32.
 ;; A vector is `dim` consecutive little-endian f32; no alignment is required (v128 loads and stores
 ;; are unaligned-safe, the alignment immediate is only a hint).
@@ -13,15 +14,17 @@
 ;; (acc0 + acc1) + (acc2 + acc3), then lanes as (l0 + l1) + (l2 + l3), then the scalar tail is added.
 ;; Results are deterministic: the same inputs always give bit-identical outputs.
 ;;
-;; Batched kernels (one call per batch, never per vector) write one f32 per vector to `out`:
-;;   dist_ip_*  1 - q.v   (inner-product distance)
-;;   dist_cos_* min(2, max(0, 1 - q.v)): cosine distance when q and v are unit vectors (or zero),
-;;              clamped to its range [0, 2] so rounding never gives -1e-7 for a vector and itself
-;;   dist_l2_*  |q - v|^2 (squared Euclidean distance)
-;;   *_range    vectors v_j at base + j*dim*4 for j in [0, n)
-;;   *_list     vectors v_j at base + slots[j]*dim*4, slots a u32 array of n entries
+;; Batched kernels (one call per batch, never per vector) write one f32 per vector to `out`, for
+;; vectors v_j at base + j*stride, j in [0, n) (a staging area the caller copied them into: the
+;; vector file's records are stride = dim*4 + 8 bytes apart):
+;;   dist_ip_range   1 - q.v   (inner-product distance)
+;;   dist_cos_range  min(2, max(0, 1 - q.v/|v|)): cosine distance for a unit query and a vector as
+;;                   stored, clamped to its range [0, 2] so rounding never gives -1e-7 for a vector
+;;                   and itself; a zero vector is at distance 1; a vector whose |v|^2 under- or
+;;                   overflows f32 is measured again scaled by its largest component
+;;   dist_l2_range   |q - v|^2 (squared Euclidean distance)
 (module
-  (import "env" "memory" (memory 1 65536 shared))
+  (import "env" "memory" (memory 1 65536))
 
   ;; q . v over dim floats.
   (func $dot_row (param $a i32) (param $b i32) (param $dim i32) (result f32)
@@ -120,6 +123,100 @@
           (br_if $l1 (local.tee $k (i32.sub (local.get $k) (i32.const 1)))))))
     (local.get $s))
 
+  ;; min(2, max(0, 1 - q.v / |v|)) over dim floats, q a unit vector, v as stored (1 when v is zero):
+  ;; q.v and v.v in one pass, same shape as $dot_row (four accumulators each).
+  (func $cos_raw_row (param $a i32) (param $b i32) (param $dim i32) (result f32)
+    (local $k i32) (local $q0 i32) (local $v0p i32)
+    (local $acc0 v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128)
+    (local $nn0 v128) (local $nn1 v128) (local $nn2 v128) (local $nn3 v128)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $s f32) (local $n f32) (local $x f32)
+    (local.set $q0 (local.get $a))
+    (local.set $v0p (local.get $b))
+    (local.set $k (i32.shr_u (local.get $dim) (i32.const 4)))
+    (if (local.get $k)
+      (then
+        (loop $l16
+          (local.set $v0 (v128.load (local.get $b)))
+          (local.set $v1 (v128.load offset=16 (local.get $b)))
+          (local.set $v2 (v128.load offset=32 (local.get $b)))
+          (local.set $v3 (v128.load offset=48 (local.get $b)))
+          (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (v128.load (local.get $a)) (local.get $v0))))
+          (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (v128.load offset=16 (local.get $a)) (local.get $v1))))
+          (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (v128.load offset=32 (local.get $a)) (local.get $v2))))
+          (local.set $acc3 (f32x4.add (local.get $acc3) (f32x4.mul (v128.load offset=48 (local.get $a)) (local.get $v3))))
+          (local.set $nn0 (f32x4.add (local.get $nn0) (f32x4.mul (local.get $v0) (local.get $v0))))
+          (local.set $nn1 (f32x4.add (local.get $nn1) (f32x4.mul (local.get $v1) (local.get $v1))))
+          (local.set $nn2 (f32x4.add (local.get $nn2) (f32x4.mul (local.get $v2) (local.get $v2))))
+          (local.set $nn3 (f32x4.add (local.get $nn3) (f32x4.mul (local.get $v3) (local.get $v3))))
+          (local.set $a (i32.add (local.get $a) (i32.const 64)))
+          (local.set $b (i32.add (local.get $b) (i32.const 64)))
+          (br_if $l16 (local.tee $k (i32.sub (local.get $k) (i32.const 1)))))))
+    (local.set $k (i32.and (i32.shr_u (local.get $dim) (i32.const 2)) (i32.const 3)))
+    (if (local.get $k)
+      (then
+        (loop $l4
+          (local.set $v0 (v128.load (local.get $b)))
+          (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (v128.load (local.get $a)) (local.get $v0))))
+          (local.set $nn0 (f32x4.add (local.get $nn0) (f32x4.mul (local.get $v0) (local.get $v0))))
+          (local.set $a (i32.add (local.get $a) (i32.const 16)))
+          (local.set $b (i32.add (local.get $b) (i32.const 16)))
+          (br_if $l4 (local.tee $k (i32.sub (local.get $k) (i32.const 1)))))))
+    (local.set $acc0 (f32x4.add
+      (f32x4.add (local.get $acc0) (local.get $acc1))
+      (f32x4.add (local.get $acc2) (local.get $acc3))))
+    (local.set $nn0 (f32x4.add
+      (f32x4.add (local.get $nn0) (local.get $nn1))
+      (f32x4.add (local.get $nn2) (local.get $nn3))))
+    (local.set $s (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $acc0)) (f32x4.extract_lane 1 (local.get $acc0)))
+      (f32.add (f32x4.extract_lane 2 (local.get $acc0)) (f32x4.extract_lane 3 (local.get $acc0)))))
+    (local.set $n (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $nn0)) (f32x4.extract_lane 1 (local.get $nn0)))
+      (f32.add (f32x4.extract_lane 2 (local.get $nn0)) (f32x4.extract_lane 3 (local.get $nn0)))))
+    (local.set $k (i32.and (local.get $dim) (i32.const 3)))
+    (if (local.get $k)
+      (then
+        (loop $l1
+          (local.set $x (f32.load (local.get $b)))
+          (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $a)) (local.get $x))))
+          (local.set $n (f32.add (local.get $n) (f32.mul (local.get $x) (local.get $x))))
+          (local.set $a (i32.add (local.get $a) (i32.const 4)))
+          (local.set $b (i32.add (local.get $b) (i32.const 4)))
+          (br_if $l1 (local.tee $k (i32.sub (local.get $k) (i32.const 1)))))))
+    ;; |v|^2 outside [1e-30, 1e30] (or not finite) has lost precision to underflow or overflow in f32:
+    ;; measure again with v scaled by its largest component.
+    (if (i32.eqz (i32.and (f32.ge (local.get $n) (f32.const 1e-30)) (f32.le (local.get $n) (f32.const 1e30))))
+      (then (return (call $cos_raw_scaled (local.get $q0) (local.get $v0p) (local.get $dim)))))
+    (f32.min (f32.const 2) (f32.max (f32.const 0)
+      (f32.sub (f32.const 1) (f32.div (local.get $s) (f32.sqrt (local.get $n)))))))
+
+  ;; $cos_raw_row for vectors of extreme magnitude (scalar, rare): v / max|v_i| has components in
+  ;; [-1, 1], so neither sum can overflow or vanish. A zero vector gives 1.
+  (func $cos_raw_scaled (param $a i32) (param $b i32) (param $dim i32) (result f32)
+    (local $i i32) (local $m f32) (local $x f32) (local $s f32) (local $n f32)
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $max
+        (br_if $done (i32.ge_u (local.get $i) (local.get $dim)))
+        (local.set $m (f32.max (local.get $m)
+          (f32.abs (f32.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $max)))
+    (if (f32.eq (local.get $m) (f32.const 0)) (then (return (f32.const 1))))
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $sum
+        (br_if $done (i32.ge_u (local.get $i) (local.get $dim)))
+        (local.set $x (f32.div (f32.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))) (local.get $m)))
+        (local.set $s (f32.add (local.get $s)
+          (f32.mul (f32.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))) (local.get $x))))
+        (local.set $n (f32.add (local.get $n) (f32.mul (local.get $x) (local.get $x))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $sum)))
+    (f32.min (f32.const 2) (f32.max (f32.const 0)
+      (f32.sub (f32.const 1) (f32.div (local.get $s) (f32.sqrt (local.get $n)))))))
+
   ;; One pair: a . b
   (func (export "dot") (param $a i32) (param $b i32) (param $dim i32) (result f32)
     (call $dot_row (local.get $a) (local.get $b) (local.get $dim)))
@@ -128,91 +225,34 @@
   (func (export "l2sq") (param $a i32) (param $b i32) (param $dim i32) (result f32)
     (call $l2sq_row (local.get $a) (local.get $b) (local.get $dim)))
 
-  ;; out[j] = 1 - q . v_j, v_j = base + j*dim*4, j in [0, n)
-  (func (export "dist_ip_range") (param $q i32) (param $base i32) (param $dim i32) (param $n i32) (param $out i32)
-    (local $row i32)
-    (local.set $row (i32.shl (local.get $dim) (i32.const 2)))
+  ;; out[j] = 1 - q . v_j, v_j = base + j*stride, j in [0, n)
+  (func (export "dist_ip_range") (param $q i32) (param $base i32) (param $dim i32) (param $stride i32) (param $n i32) (param $out i32)
     (if (local.get $n)
       (then
         (loop $next
           (f32.store (local.get $out)
             (f32.sub (f32.const 1) (call $dot_row (local.get $q) (local.get $base) (local.get $dim))))
-          (local.set $base (i32.add (local.get $base) (local.get $row)))
+          (local.set $base (i32.add (local.get $base) (local.get $stride)))
           (local.set $out (i32.add (local.get $out) (i32.const 4)))
           (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))))
 
-  ;; out[j] = |q - v_j|^2, v_j = base + j*dim*4, j in [0, n)
-  (func (export "dist_l2_range") (param $q i32) (param $base i32) (param $dim i32) (param $n i32) (param $out i32)
-    (local $row i32)
-    (local.set $row (i32.shl (local.get $dim) (i32.const 2)))
+  ;; out[j] = |q - v_j|^2, v_j = base + j*stride, j in [0, n)
+  (func (export "dist_l2_range") (param $q i32) (param $base i32) (param $dim i32) (param $stride i32) (param $n i32) (param $out i32)
     (if (local.get $n)
       (then
         (loop $next
           (f32.store (local.get $out) (call $l2sq_row (local.get $q) (local.get $base) (local.get $dim)))
-          (local.set $base (i32.add (local.get $base) (local.get $row)))
+          (local.set $base (i32.add (local.get $base) (local.get $stride)))
           (local.set $out (i32.add (local.get $out) (i32.const 4)))
           (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))))
 
-  ;; out[j] = 1 - q . v_j, v_j = base + slots[j]*dim*4, slots: n u32
-  (func (export "dist_ip_list") (param $q i32) (param $base i32) (param $dim i32) (param $slots i32) (param $n i32) (param $out i32)
-    (local $row i32)
-    (local.set $row (i32.shl (local.get $dim) (i32.const 2)))
+  ;; out[j] = min(2, max(0, 1 - q . v_j / |v_j|)), q a unit vector, v_j = base + j*stride as stored
+  ;; (not normalised); a zero v_j gives 1.
+  (func (export "dist_cos_range") (param $q i32) (param $base i32) (param $dim i32) (param $stride i32) (param $n i32) (param $out i32)
     (if (local.get $n)
       (then
         (loop $next
-          (f32.store (local.get $out)
-            (f32.sub (f32.const 1)
-              (call $dot_row (local.get $q)
-                (i32.add (local.get $base) (i32.mul (i32.load (local.get $slots)) (local.get $row)))
-                (local.get $dim))))
-          (local.set $slots (i32.add (local.get $slots) (i32.const 4)))
-          (local.set $out (i32.add (local.get $out) (i32.const 4)))
-          (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))))
-
-  ;; out[j] = |q - v_j|^2, v_j = base + slots[j]*dim*4, slots: n u32
-  (func (export "dist_l2_list") (param $q i32) (param $base i32) (param $dim i32) (param $slots i32) (param $n i32) (param $out i32)
-    (local $row i32)
-    (local.set $row (i32.shl (local.get $dim) (i32.const 2)))
-    (if (local.get $n)
-      (then
-        (loop $next
-          (f32.store (local.get $out)
-            (call $l2sq_row (local.get $q)
-              (i32.add (local.get $base) (i32.mul (i32.load (local.get $slots)) (local.get $row)))
-              (local.get $dim)))
-          (local.set $slots (i32.add (local.get $slots) (i32.const 4)))
-          (local.set $out (i32.add (local.get $out) (i32.const 4)))
-          (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))))
-
-  ;; 1 - d clamped to [0, 2]
-  (func $cos_from_dot (param $d f32) (result f32)
-    (f32.min (f32.const 2) (f32.max (f32.const 0) (f32.sub (f32.const 1) (local.get $d)))))
-
-  ;; out[j] = clamp(1 - q . v_j), v_j = base + j*dim*4, j in [0, n)
-  (func (export "dist_cos_range") (param $q i32) (param $base i32) (param $dim i32) (param $n i32) (param $out i32)
-    (local $row i32)
-    (local.set $row (i32.shl (local.get $dim) (i32.const 2)))
-    (if (local.get $n)
-      (then
-        (loop $next
-          (f32.store (local.get $out)
-            (call $cos_from_dot (call $dot_row (local.get $q) (local.get $base) (local.get $dim))))
-          (local.set $base (i32.add (local.get $base) (local.get $row)))
-          (local.set $out (i32.add (local.get $out) (i32.const 4)))
-          (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))))
-
-  ;; out[j] = clamp(1 - q . v_j), v_j = base + slots[j]*dim*4, slots: n u32
-  (func (export "dist_cos_list") (param $q i32) (param $base i32) (param $dim i32) (param $slots i32) (param $n i32) (param $out i32)
-    (local $row i32)
-    (local.set $row (i32.shl (local.get $dim) (i32.const 2)))
-    (if (local.get $n)
-      (then
-        (loop $next
-          (f32.store (local.get $out)
-            (call $cos_from_dot
-              (call $dot_row (local.get $q)
-                (i32.add (local.get $base) (i32.mul (i32.load (local.get $slots)) (local.get $row)))
-                (local.get $dim))))
-          (local.set $slots (i32.add (local.get $slots) (i32.const 4)))
+          (f32.store (local.get $out) (call $cos_raw_row (local.get $q) (local.get $base) (local.get $dim)))
+          (local.set $base (i32.add (local.get $base) (local.get $stride)))
           (local.set $out (i32.add (local.get $out) (i32.const 4)))
           (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))))

@@ -1,152 +1,168 @@
 /**
- * The in-memory vectors of one collection by slot, searched exactly: a row of {@link ArenaShard}s,
- * each one WebAssembly memory holding `shardSlots` consecutive slots, so a collection is bounded by
- * RAM rather than by WebAssembly's 4 GiB memory (a 1536-d shard holds 349,525 vectors in 2 GiB).
+ * Exact vector search over one collection, by slot: which slots are live, and the distances to their
+ * vectors, read from the collection's vector file (`vector-reader.ts`: through a memory map, or with
+ * positional reads). The vectors stay in the file — in the OS page cache, not in this process's own
+ * memory — so opening a collection reads none of them.
  *
  * INVARIANTS
- * - Slot s lives in shard ⌊s / shardSlots⌋ at local slot s mod shardSlots; shards are created on
- *   first use, so the row may have holes.
- * - Results merged over shards are ordered as one shard orders them: ascending by distance, ties by
- *   smaller (global) slot.
- * - With one shard (every collection below `shardSlots` records) each call goes straight to it.
+ * - `live[s] === 1` ⇔ slot s is live: its vector is in the vector file (written before
+ *   {@link VectorArena.setLive}) and search returns it; `liveCount` counts them.
+ * - `slotLimit` is one past the highest live slot (0 when none).
+ * - Results are ascending by distance, ties by smaller slot.
+ * - Distances: cosine 1 − q̂·v̂ (clamped to [0, 2]), ip 1 − q·v, l2 |q − v|², as in `distance.ts`.
  */
-import { ErrorCode, ValidationError } from "../errors.js";
+import { ClosedError, ErrorCode, ValidationError } from "../errors.js";
 import { TopK } from "../internal/topk.js";
 import type { Metric } from "../types.js";
-import type { ArenaShare } from "./arena-reader.js";
-import { type ArenaHits, ArenaShard } from "./arena-shard.js";
-import { positionsByShard } from "./shard-positions.js";
+import { defaultVectorReads, type VectorReads } from "../storage/vector-pages.js";
+import { VectorReader, type VectorShare } from "./vector-reader.js";
 
-export type { ArenaHits } from "./arena-shard.js";
-
-/** Vector bytes per shard: half of WebAssembly's 4 GiB, leaving room for a full scan's scratch. */
-const SHARD_BYTES = 2 ** 31;
-
-/** Options of a {@link VectorArena}. */
-export interface VectorArenaOptions {
-  /** Slots per shard; default as many vectors as fit in 2 GiB. Tests use small values. */
-  shardSlots?: number;
+/** The result of {@link VectorArena.search}: parallel arrays, ascending by distance then slot. */
+export interface ArenaHits {
+  slots: Uint32Array;
+  distances: Float32Array;
 }
 
-/** Exact vector search over one collection's vectors, held in WebAssembly memory by slot. */
+/** Exact vector search over one collection's vectors, by slot. */
 export class VectorArena {
-  /** Slots per shard. */
-  readonly shardSlots: number;
-  private readonly shards: (ArenaShard | undefined)[];
-  private local = new Uint32Array(64);
+  private liveTotal = 0;
+  private limit = 0;
+  private live = new Uint8Array(1024);
+  private reader: VectorReader | undefined;
+  private scan = new Float32Array(0);
 
   /**
+   * @param path the collection's vector file (it must exist, with a checked header)
    * @param dim vector length (a positive integer)
-   * @param metric how distances are computed; for `"cosine"` vectors and queries are normalised.
-   * @throws ValidationError code `INVALID_OPTION` for a bad `dim` or `shardSlots`.
+   * @param metric how distances are computed
+   * @param reads how the file is read; default `defaultVectorReads()`
+   * @throws ValidationError code `INVALID_OPTION` for a bad `dim`; OmenDBError code `IO` when the
+   *   file cannot be opened or mapped.
    */
   constructor(
+    path: string,
     readonly dim: number,
     readonly metric: Metric,
-    options: VectorArenaOptions = {},
+    reads: VectorReads = defaultVectorReads(),
   ) {
-    this.shards = [new ArenaShard(dim, metric)];
-    const shardSlots = options.shardSlots ?? Math.max(1, Math.floor(SHARD_BYTES / (dim * 4)));
-    if (!Number.isInteger(shardSlots) || shardSlots < 1) {
-      throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: shardSlots must be a positive integer, got ${shardSlots}`);
+    if (!Number.isInteger(dim) || dim < 1 || dim * 4 > 0xffffffff) {
+      throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: dimension must be a positive integer, got ${dim}`);
     }
-    this.shardSlots = shardSlots;
+    this.reader = new VectorReader({ path, dim, metric, reads });
   }
 
   /** The number of live slots. */
   get liveCount(): number {
-    let total = 0;
-    for (const shard of this.shards) total += shard?.liveCount ?? 0;
-    return total;
+    return this.liveTotal;
   }
 
   /** One past the highest live slot (0 when the arena is empty). */
   get slotLimit(): number {
-    for (let i = this.shards.length - 1; i >= 0; i--) {
-      const limit = this.shards[i]?.slotLimit ?? 0;
-      if (limit > 0) return i * this.shardSlots + limit;
-    }
-    return 0;
+    return this.limit;
   }
 
-  /** The bytes of WebAssembly memory currently held by all shards. */
-  get memoryBytes(): number {
-    let total = 0;
-    for (const shard of this.shards) total += shard?.memoryBytes ?? 0;
-    return total;
-  }
-
-  /** True when `slot` holds a live vector. */
+  /** True when `slot` is live. */
   isLive(slot: number): boolean {
-    const shard = this.shards[Math.floor(slot / this.shardSlots)];
-    return shard !== undefined && shard.isLive(slot % this.shardSlots);
+    return this.live[slot] === 1;
   }
 
   /**
-   * Makes room for slots [0, slots) at once (a collection about to load that many).
-   * @throws OmenDBError code `CAPACITY` when WebAssembly cannot allocate a shard's memory.
+   * Marks `slot` live; its vector must already be in the vector file.
+   * @throws ValidationError code `INVALID_OPTION` for a slot that is not a u32 below 2³² − 1.
    */
-  reserve(slots: number): void {
-    const S = this.shardSlots;
-    for (let i = 0; i * S < slots; i++) this.shardAt(i).reserve(Math.min(S, slots - i * S));
-  }
-
-  /**
-   * Stores `vector` at `slot` (replacing what was there) and marks the slot live. Cosine arenas
-   * store the unit-normalised copy.
-   * @throws ValidationError code `DIMENSION_MISMATCH` for a vector of the wrong length,
-   *   `INVALID_OPTION` for a slot that is not a non-negative integer.
-   * @throws OmenDBError code `CAPACITY` when WebAssembly cannot grow a shard's memory.
-   */
-  set(slot: number, vector: Float32Array): void {
+  setLive(slot: number): void {
     if (!Number.isInteger(slot) || slot < 0 || slot > 0xfffffffe) {
       throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: slot must be a non-negative integer, got ${slot}`);
     }
-    this.shardAt(Math.floor(slot / this.shardSlots)).set(slot % this.shardSlots, vector);
+    if (slot >= this.live.length) {
+      const grown = new Uint8Array(Math.max(slot + 1, this.live.length * 2));
+      grown.set(this.live);
+      this.live = grown;
+    }
+    if (this.live[slot] !== 1) {
+      this.live[slot] = 1;
+      this.liveTotal++;
+    }
+    this.limit = Math.max(this.limit, slot + 1);
   }
 
   /** Marks `slot` dead (search skips it); unknown or already dead slots are ignored. */
   remove(slot: number): void {
-    this.shards[Math.floor(slot / this.shardSlots)]?.remove(slot % this.shardSlots);
+    if (this.live[slot] !== 1) return;
+    this.live[slot] = 0;
+    this.liveTotal--;
+    if (slot === this.limit - 1) {
+      let limit = slot;
+      while (limit > 0 && this.live[limit - 1] !== 1) limit--;
+      this.limit = limit;
+    }
   }
 
   /**
    * The exact `k` nearest live vectors to `query`, ascending by distance, ties by smaller slot.
-   * With `slots`, only those candidates are considered (dead or unknown ones are skipped).
+   * Fewer than `k` come back only when fewer slots are live (or given). With `slots`, only those
+   * candidates are considered (they should be distinct; dead or unknown ones are skipped).
    * @throws ValidationError code `DIMENSION_MISMATCH` for a query of the wrong length,
    *   `INVALID_OPTION` for a `k` that is not a non-negative integer.
    */
   search(query: Float32Array, k: number, slots?: Uint32Array): ArenaHits {
-    if (this.shards.length === 1) return this.shards[0]!.search(query, k, slots);
-    // Validates the query and k (and throws ClosedError after dispose) as a single shard would.
-    this.shards[0]!.search(query, Number.isInteger(k) && k >= 0 ? 0 : k);
-    const S = this.shardSlots;
-    const heap = new TopK(Math.min(k, slots?.length ?? this.liveCount));
-    this.forEachGroup(slots, (i, shard, locals) => {
-      const hits = shard.search(query, k, locals);
-      for (let j = 0; j < hits.slots.length; j++) heap.push(hits.distances[j]!, i * S + hits.slots[j]!);
-    });
+    const reader = this.open();
+    this.checkQuery(query);
+    if (!Number.isInteger(k) || k < 0) {
+      throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: k must be a non-negative integer, got ${k}`);
+    }
+    const live = this.live;
+    const limit = this.limit;
+    if (k === 0 || this.liveTotal === 0) return { slots: new Uint32Array(0), distances: new Float32Array(0) };
+    // A full scan reads every slot below the limit; when most are dead, scan a list of live ones.
+    let list: Uint32Array | undefined;
+    if (slots !== undefined) {
+      let count = 0;
+      for (let j = 0; j < slots.length; j++) if (live[slots[j]!] === 1) count++;
+      list = new Uint32Array(count);
+      for (let j = 0, i = 0; j < slots.length; j++) if (live[slots[j]!] === 1) list[i++] = slots[j]!;
+    } else if (this.liveTotal * 2 < limit) {
+      list = new Uint32Array(this.liveTotal);
+      for (let s = 0, j = 0; s < limit; s++) if (live[s] === 1) list[j++] = s;
+    }
+    const heap = new TopK(Math.min(k, list === undefined ? this.liveTotal : list.length));
+    if (list === undefined) {
+      const out = this.scratch(reader.chunk);
+      for (let first = 0; first < limit; first += reader.chunk) {
+        const n = Math.min(reader.chunk, limit - first);
+        reader.distancesToRange(query, first, n, out);
+        for (let j = 0; j < n; j++) if (live[first + j] === 1) heap.push(out[j]!, first + j);
+      }
+    } else {
+      const distances = reader.distancesTo(query, list);
+      for (let j = 0; j < list.length; j++) heap.push(distances[j]!, list[j]!);
+    }
     const { ids, distances } = heap.drain();
     return { slots: ids, distances };
   }
 
   /**
-   * The distance from `query` to each of `slots`, in the same order (a fresh array).
+   * The distance from `query` to each of `slots`, in the same order (a fresh array), for callers
+   * that re-rank candidates.
    * @throws ValidationError code `DIMENSION_MISMATCH` for a query of the wrong length,
    *   `INVALID_OPTION` when a slot is not live.
    */
   distancesTo(query: Float32Array, slots: Uint32Array): Float32Array {
-    if (this.shards.length === 1) return this.shards[0]!.distancesTo(query, slots);
-    const out = new Float32Array(slots.length);
-    this.scatter(slots, slots.length, out, (shard, locals) => shard.distancesTo(query, locals));
-    return out;
+    const reader = this.open();
+    this.checkQuery(query);
+    for (let j = 0; j < slots.length; j++) {
+      if (this.live[slots[j]!] !== 1) {
+        throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: slot ${slots[j]} is not live`);
+      }
+    }
+    return reader.distancesTo(query, slots);
   }
 
   /** A copy of the vector stored at `slot` (unit-normalised in a cosine arena). */
   storedVector(slot: number): Float32Array {
-    const shard = this.shards[Math.floor(slot / this.shardSlots)];
-    if (shard === undefined) throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: slot ${slot} is not live`);
-    return shard.storedVector(slot % this.shardSlots);
+    const reader = this.open();
+    if (this.live[slot] !== 1) throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: slot ${slot} is not live`);
+    return reader.storedVector(slot);
   }
 
   /**
@@ -154,76 +170,41 @@ export class VectorArena {
    * (graph construction's inner loop). All slots must be live; not checked here, for speed.
    */
   distancesFromSlot(from: number, targets: Uint32Array, count: number, out: Float32Array): void {
-    if (this.shards.length === 1) return this.shards[0]!.distancesFromSlot(from, targets, count, out);
-    const S = this.shardSlots;
-    const home = Math.floor(from / S);
-    let sameShard = true;
-    for (let j = 0; j < count && sameShard; j++) sameShard = Math.floor(targets[j]! / S) === home;
-    if (sameShard) {
-      const locals = this.localScratch(count);
-      for (let j = 0; j < count; j++) locals[j] = targets[j]! - home * S;
-      this.shards[home]!.distancesFromSlot(from - home * S, locals, count, out);
-      return;
-    }
-    const query = this.storedVector(from);
-    this.scatter(targets, count, out, (shard, locals) => shard.distancesTo(query, locals));
+    this.open().distancesFromSlot(from, targets, count, out);
   }
 
-  /** Number of shards created so far (a new shard changes what {@link share} returns). */
-  get shardCount(): number {
-    return this.shards.filter((s) => s !== undefined).length;
+  /** What a search or build thread needs to read these vectors with its own `VectorReader`. */
+  share(): VectorShare {
+    return this.open().share;
   }
 
-  /** The shared memories a search thread reads the vectors through (`arena-reader.ts`). */
-  share(): ArenaShare {
-    return { dim: this.dim, metric: this.metric, shardSlots: this.shardSlots, shards: this.shards.map((s) => s?.share()) };
-  }
-
-  /** Releases every shard's memory; any later call except `isLive`/`remove` throws `ClosedError`. */
+  /** Closes the vector file; any later call except `isLive`/`remove` throws `ClosedError`. */
   dispose(): void {
-    for (const shard of this.shards) shard?.dispose();
+    this.reader?.close();
+    this.reader = undefined;
+    this.live = new Uint8Array(0);
+    this.liveTotal = 0;
+    this.limit = 0;
   }
 
   // ---------------------------------------------------------------- internals
 
-  private shardAt(i: number): ArenaShard {
-    while (this.shards.length <= i) this.shards.push(undefined);
-    return (this.shards[i] ??= new ArenaShard(this.dim, this.metric));
+  private open(): VectorReader {
+    if (this.reader === undefined) throw new ClosedError("vector arena was disposed");
+    return this.reader;
   }
 
-  private localScratch(n: number): Uint32Array {
-    if (this.local.length < n) this.local = new Uint32Array(Math.max(n, this.local.length * 2));
-    return this.local;
+  private checkQuery(query: Float32Array): void {
+    if (query.length !== this.dim) {
+      throw new ValidationError(
+        ErrorCode.DIMENSION_MISMATCH,
+        `vector arena: expected a query of dimension ${this.dim}, got ${query.length}`,
+      );
+    }
   }
 
-  /** Calls `fn` per shard with its local slots of `slots` (every live slot of the shard when absent). */
-  private forEachGroup(slots: Uint32Array | undefined, fn: (index: number, shard: ArenaShard, locals: Uint32Array | undefined) => void): void {
-    const S = this.shardSlots;
-    if (slots === undefined) {
-      this.shards.forEach((shard, i) => {
-        if (shard !== undefined && shard.liveCount > 0) fn(i, shard, undefined);
-      });
-      return;
-    }
-    const groups = new Map<number, number[]>();
-    for (let j = 0; j < slots.length; j++) {
-      const i = Math.floor(slots[j]! / S);
-      if (this.shards[i] === undefined) continue;
-      let group = groups.get(i);
-      if (group === undefined) groups.set(i, (group = []));
-      group.push(slots[j]! - i * S);
-    }
-    for (const [i, locals] of groups) fn(i, this.shards[i]!, Uint32Array.from(locals));
-  }
-
-  /** Computes `slots[0..count)`'s values shard by shard with `fn` and writes them to `out` in order. */
-  private scatter(slots: Uint32Array, count: number, out: Float32Array, fn: (shard: ArenaShard, locals: Uint32Array) => Float32Array): void {
-    const S = this.shardSlots;
-    for (const [i, positions] of positionsByShard(slots, count, S)) {
-      const shard = this.shards[i];
-      if (shard === undefined) throw new ValidationError(ErrorCode.INVALID_OPTION, `vector arena: slot ${slots[positions[0]!]} is not live`);
-      const values = fn(shard, Uint32Array.from(positions, (j) => slots[j]! - i * S));
-      for (let p = 0; p < positions.length; p++) out[positions[p]!] = values[p]!;
-    }
+  private scratch(n: number): Float32Array {
+    if (this.scan.length < n) this.scan = new Float32Array(n);
+    return this.scan;
   }
 }

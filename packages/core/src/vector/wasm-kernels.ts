@@ -3,11 +3,13 @@
  * (`kernels.wat` into `wasm/kernels.wasm`) and the product-quantization kernels
  * (`src/quantization/pq-kernels.wat` into `wasm/pq-kernels.wasm`). Each module is read and compiled
  * once per process, synchronously (each is a few KB), and instantiated once per WebAssembly memory:
- * each vector arena shard (and each PQ code store) owns one memory and one instance.
+ * each vector reader (`vector-reader.ts`) and each PQ code store owns one memory and one instance.
  *
- * Every memory is shared (a `SharedArrayBuffer` underneath, declared `shared` by both modules), so
- * search threads (`search-pool.ts`) can instantiate the same kernels over it: growth by the owning
- * thread is visible to every instance at once, and each thread computes in its own scratch block.
+ * The distance kernels' memory is private to one thread (vectors are copied into it from the vector
+ * file). The PQ kernels' memory is shared (a `SharedArrayBuffer` underneath, declared `shared` by
+ * the module), so search threads (`search-pool.ts`) can instantiate the same kernels over it: growth
+ * by the owning thread is visible to every instance at once, and each thread computes in its own
+ * scratch block.
  *
  * Calling convention: every pointer is a byte offset into the instance's memory. Offsets at or above
  * 2^31 may be passed as ordinary numbers: JavaScript wraps them to i32 and WebAssembly reads addresses
@@ -32,7 +34,7 @@ interface WasmModule {
 }
 
 interface WasmApi {
-  Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: { env: { memory: WasmMemory } }) => { exports: unknown };
 }
@@ -45,9 +47,13 @@ export const WASM_PAGE_BYTES = 65536;
 /** The most pages a wasm32 memory can have: 65,536 pages = 4 GiB. */
 export const WASM_MAX_PAGES = 65536;
 
-/** A new shared WebAssembly memory of `initialPages` pages that may grow to `maximumPages` (default 4 GiB). */
-export function createMemory(initialPages: number, maximumPages: number = WASM_MAX_PAGES): WasmMemory {
-  return new wasm.Memory({ initial: initialPages, maximum: maximumPages, shared: true });
+/**
+ * A new WebAssembly memory of `initialPages` pages that may grow to `maximumPages` (default 4 GiB):
+ * shared (for the PQ kernels, whose memory search threads read) or private to one thread (for the
+ * distance kernels: copies into a private memory are plain memcpy, into a shared one they are not).
+ */
+export function createMemory(initialPages: number, maximumPages: number = WASM_MAX_PAGES, shared = false): WasmMemory {
+  return new wasm.Memory({ initial: initialPages, maximum: maximumPages, shared });
 }
 
 /** The functions exported by `kernels.wasm`; see `kernels.wat` for the exact arithmetic. */
@@ -56,18 +62,15 @@ export interface DistanceKernels {
   dot(a: number, b: number, dim: number): number;
   /** |a − b|² over `dim` floats at byte offsets `a` and `b`. */
   l2sq(a: number, b: number, dim: number): number;
-  /** out[j] = 1 − q·v_j for the `n` consecutive vectors v_j starting at `base` (stride `dim` floats). */
-  dist_ip_range(q: number, base: number, dim: number, n: number, out: number): void;
-  /** out[j] = min(2, max(0, 1 − q·v_j)) (cosine distance of unit vectors), consecutive v_j as above. */
-  dist_cos_range(q: number, base: number, dim: number, n: number, out: number): void;
-  /** out[j] = |q − v_j|² for the `n` consecutive vectors v_j starting at `base` (stride `dim` floats). */
-  dist_l2_range(q: number, base: number, dim: number, n: number, out: number): void;
-  /** out[j] = 1 − q·v_j for v_j at `base + slots[j]·dim·4`; `slots` points at `n` u32 values. */
-  dist_ip_list(q: number, base: number, dim: number, slots: number, n: number, out: number): void;
-  /** out[j] = min(2, max(0, 1 − q·v_j)) for v_j at `base + slots[j]·dim·4`. */
-  dist_cos_list(q: number, base: number, dim: number, slots: number, n: number, out: number): void;
-  /** out[j] = |q − v_j|² for v_j at `base + slots[j]·dim·4`; `slots` points at `n` u32 values. */
-  dist_l2_list(q: number, base: number, dim: number, slots: number, n: number, out: number): void;
+  /** out[j] = 1 − q·v_j for the `n` vectors v_j at `base + j·stride` (bytes). */
+  dist_ip_range(q: number, base: number, dim: number, stride: number, n: number, out: number): void;
+  /**
+   * out[j] = min(2, max(0, 1 − q·v_j/|v_j|)) for a unit query `q` and vectors as stored (1 for a zero
+   * vector), v_j at `base + j·stride`.
+   */
+  dist_cos_range(q: number, base: number, dim: number, stride: number, n: number, out: number): void;
+  /** out[j] = |q − v_j|² for the `n` vectors v_j at `base + j·stride` (bytes). */
+  dist_l2_range(q: number, base: number, dim: number, stride: number, n: number, out: number): void;
 }
 
 /** Where the build puts the compiled kernels; the same relative path works from `src/` and `dist/`. */

@@ -1,0 +1,161 @@
+/**
+ * Read access to a vector file's records by slot for the distance kernels: copies one slot's vector,
+ * or a run of consecutive records, into a caller's buffer (a staging area in WebAssembly memory).
+ * Two ways to read, with the same results:
+ *
+ * - `"mmap"`: the file is mapped read-only and shared through the memory-map addon
+ *   (`native/mmap.c`, loaded by `memory-map.ts`); a copy is a memcpy from the page cache, and the
+ *   vectors count as file-backed memory, not as the process's own.
+ * - `"pread"`: positional reads straight into the buffer, one system call per vector or run; used
+ *   where the addon is not built or cannot load, or when asked for (`OMENDB_VECTOR_READS=pread`).
+ *
+ * Nothing here checks a record's checksum: a search reads tens to hundreds of vectors per query. The
+ * checksums are checked by `VectorFile.read`/`scan` (records returned to users, exports) and by
+ * `omendb verify` (every record). Layout: `vector-file.ts`.
+ *
+ * INVARIANTS
+ * - A read never touches bytes past the file's end as last looked at with fstat: a record that ends
+ *   beyond it is a `CorruptionError`, never a fault. OmenDB never shortens a vector file; one that
+ *   another process shortens while it is mapped is outside this guarantee (in `"mmap"` mode reading a
+ *   lost page is a bus error that ends the process, as with any memory-mapped database; in
+ *   `"pread"` mode a `CorruptionError`).
+ * - The mapping covers the file plus headroom and is replaced by a larger one when the file grows
+ *   past it; the old mapping is unmapped when the garbage collector frees its buffer, so a view taken
+ *   from it stays valid while in use.
+ * - Opens its own read-only descriptor: each thread that reads a vector file has its own instance.
+ */
+import fs from "node:fs";
+import { ClosedError, CorruptionError, ErrorCode, OmenDBError, ioError } from "../errors.js";
+import { HEADER_SIZE } from "./file-header.js";
+import { loadMemoryMap } from "./memory-map.js";
+import { slotStride } from "./vector-file.js";
+
+/** How a {@link VectorPages} reads: through a memory map, or with positional reads. */
+export type VectorReads = "mmap" | "pread";
+
+/** A new mapping covers the file plus this much (or a quarter of the file, if more) for growth. */
+const MAP_HEADROOM = 64 * 1024 * 1024;
+
+/**
+ * The way vector files are read by default: `OMENDB_VECTOR_READS` (`mmap` or `pread`) when set,
+ * else `"mmap"` when the addon loads, else `"pread"`.
+ * @throws OmenDBError code `INVALID_OPTION` when `OMENDB_VECTOR_READS` holds anything else, and
+ *   code `IO` when it asks for `mmap` and the addon cannot load (with the loader's reason).
+ */
+export function defaultVectorReads(): VectorReads {
+  const asked = process.env["OMENDB_VECTOR_READS"];
+  if (asked === undefined || asked === "") return loadMemoryMap().map === undefined ? "pread" : "mmap";
+  if (asked !== "mmap" && asked !== "pread") {
+    throw new OmenDBError(ErrorCode.INVALID_OPTION, `OMENDB_VECTOR_READS must be "mmap" or "pread", got ${JSON.stringify(asked)}`);
+  }
+  if (asked === "mmap" && loadMemoryMap().map === undefined) {
+    throw new OmenDBError(ErrorCode.IO, `OMENDB_VECTOR_READS=mmap, but the memory-map addon cannot load: ${loadMemoryMap().reason}`);
+  }
+  return asked;
+}
+
+/** One thread's read access to the vectors of one vector file. */
+export class VectorPages {
+  /** Bytes of one slot's vector. */
+  readonly vectorBytes: number;
+  /** Bytes of one slot's record (vector and trailer). */
+  readonly stride: number;
+  private fd: number | undefined;
+  /** The file's size when last looked at: no read goes past it. */
+  private fileBytes = 0;
+  /** Private (#) so that no generic code (inspection, deep equality) walks it: pages past the file's end must not be read. */
+  #mapping: ArrayBuffer | undefined;
+
+  /**
+   * @param path the vector file (its header is checked by whoever opened it as a `VectorFile`)
+   * @param dim the file's dimension
+   * @param reads how to read; default {@link defaultVectorReads}
+   * @throws OmenDBError code `IO` when the file cannot be opened, or mapped in `"mmap"` mode.
+   */
+  constructor(
+    readonly path: string,
+    readonly dim: number,
+    readonly reads: VectorReads = defaultVectorReads(),
+  ) {
+    this.vectorBytes = dim * 4;
+    this.stride = slotStride(dim);
+    try {
+      this.fd = fs.openSync(path, "r");
+    } catch (err) {
+      throw ioError(`opening vector file ${path} for reading`, err);
+    }
+    try {
+      this.refresh(HEADER_SIZE);
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  /** Copies the vector of `slot` (dim float32, as stored) to `out[at ..]`. */
+  copyVector(slot: number, out: Uint8Array, at: number): void {
+    const position = HEADER_SIZE + slot * this.stride;
+    this.copy(position, this.vectorBytes, out, at, slot);
+  }
+
+  /** Copies the records of slots [first, first + count) (`count * stride` bytes, trailers included) to `out[at ..]`. */
+  copyRecords(first: number, count: number, out: Uint8Array, at: number): void {
+    const position = HEADER_SIZE + first * this.stride;
+    this.copy(position, count * this.stride, out, at, first + count - 1);
+  }
+
+  /** Closes the descriptor; the mapping goes with its last view. Idempotent. */
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+    this.#mapping = undefined;
+  }
+
+  private copy(position: number, length: number, out: Uint8Array, at: number, lastSlot: number): void {
+    if (this.fd === undefined) throw new ClosedError(`vector file ${this.path} was closed`);
+    const end = position + length;
+    if (end > this.fileBytes) this.refresh(end, lastSlot);
+    if (this.#mapping !== undefined) {
+      out.set(new Uint8Array(this.#mapping, position, length), at);
+      return;
+    }
+    let done = 0;
+    try {
+      while (done < length) {
+        const n = fs.readSync(this.fd, out, at + done, length - done, position + done);
+        if (n === 0) break;
+        done += n;
+      }
+    } catch (err) {
+      throw ioError(`reading vector file ${this.path} at byte ${position + done}`, err);
+    }
+    if (done < length) this.refresh(end, lastSlot); // the file shrank behind our back: throws
+  }
+
+  /** Looks at the file's size again, remapping to cover it, until it holds `end` bytes; else throws. */
+  private refresh(end: number, lastSlot?: number): void {
+    let size: number;
+    try {
+      size = fs.fstatSync(this.fd!).size;
+    } catch (err) {
+      throw ioError(`reading the size of vector file ${this.path}`, err);
+    }
+    if (size < end) {
+      throw new CorruptionError({
+        file: this.path,
+        offset: size,
+        expected: `at least ${end} bytes (slot ${lastSlot ?? 0}'s record)`,
+        actual: `${size} bytes`,
+        what: "vector file ends before a live slot's record",
+      });
+    }
+    this.fileBytes = size;
+    if (this.reads === "pread" || (this.#mapping !== undefined && size <= this.#mapping.byteLength)) return;
+    const length = size + Math.max(MAP_HEADROOM, Math.floor(size / 4));
+    try {
+      this.#mapping = loadMemoryMap().map!(this.fd!, length);
+    } catch (err) {
+      throw ioError(`mapping vector file ${this.path} (${length} bytes)`, err);
+    }
+  }
+}
