@@ -32,7 +32,7 @@ export class AnnReader {
   ) {
     this.graph = VamanaGraph.attach(index.graph);
     this.pq = new PQReader(index.pq, thread);
-    this.vectors = new VectorReader(vectors);
+    this.vectors = new VectorReader(vectors, { cache: false }); // writes to a slot are not announced here
   }
 
   /** The `k` nearest indexed slots to `query` (unit-normalised for cosine), as `AnnIndex.search`. */

@@ -184,6 +184,7 @@ export function serveBuild(job: BuildJob, thread: number): void {
       arena.close();
       return;
     }
+    arena.forgetAll(); // records written between batches must be read again
     graph.refresh();
     const count = Atomics.load(c, COUNT);
     const mode = MODES[Atomics.load(c, MODE)]!;

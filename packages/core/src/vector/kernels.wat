@@ -23,6 +23,10 @@
 ;;                   and itself; a zero vector is at distance 1; a vector whose |v|^2 under- or
 ;;                   overflows f32 is measured again scaled by its largest component
 ;;   dist_l2_range   |q - v|^2 (squared Euclidean distance)
+;;   *_list          the same for v_j at base + list[j]*stride, list a u32 array of n entries (a
+;;                   reader's cache of recently read vectors)
+;;   dist_cosunit_list  min(2, max(0, 1 - q.v)) for unit (or zero) q and v: the cache holds cosine
+;;                   vectors already normalised
 (module
   (import "env" "memory" (memory 1 65536))
 
@@ -255,4 +259,72 @@
           (f32.store (local.get $out) (call $cos_raw_row (local.get $q) (local.get $base) (local.get $dim)))
           (local.set $base (i32.add (local.get $base) (local.get $stride)))
           (local.set $out (i32.add (local.get $out) (i32.const 4)))
-          (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))))
+          (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))))
+  ;; out[j] = 1 - q . v_j, v_j = base + list[j]*stride, list: n u32
+  (func (export "dist_ip_list") (param $q i32) (param $base i32) (param $dim i32) (param $stride i32) (param $list i32) (param $n i32) (param $out i32)
+    (if (local.get $n)
+      (then
+        (loop $next
+          (f32.store (local.get $out)
+            (f32.sub (f32.const 1) (call $dot_row (local.get $q)
+              (i32.add (local.get $base) (i32.mul (i32.load (local.get $list)) (local.get $stride))) (local.get $dim))))
+          (local.set $list (i32.add (local.get $list) (i32.const 4)))
+          (local.set $out (i32.add (local.get $out) (i32.const 4)))
+          (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))))
+
+  ;; out[j] = |q - v_j|^2, v_j = base + list[j]*stride, list: n u32
+  (func (export "dist_l2_list") (param $q i32) (param $base i32) (param $dim i32) (param $stride i32) (param $list i32) (param $n i32) (param $out i32)
+    (if (local.get $n)
+      (then
+        (loop $next
+          (f32.store (local.get $out)
+            (call $l2sq_row (local.get $q)
+              (i32.add (local.get $base) (i32.mul (i32.load (local.get $list)) (local.get $stride))) (local.get $dim)))
+          (local.set $list (i32.add (local.get $list) (i32.const 4)))
+          (local.set $out (i32.add (local.get $out) (i32.const 4)))
+          (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))))
+
+  ;; out[j] = min(2, max(0, 1 - q . v_j / |v_j|)) as dist_cos_range, v_j = base + list[j]*stride
+  (func (export "dist_cos_list") (param $q i32) (param $base i32) (param $dim i32) (param $stride i32) (param $list i32) (param $n i32) (param $out i32)
+    (if (local.get $n)
+      (then
+        (loop $next
+          (f32.store (local.get $out)
+            (call $cos_raw_row (local.get $q)
+              (i32.add (local.get $base) (i32.mul (i32.load (local.get $list)) (local.get $stride))) (local.get $dim)))
+          (local.set $list (i32.add (local.get $list) (i32.const 4)))
+          (local.set $out (i32.add (local.get $out) (i32.const 4)))
+          (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))))
+
+  ;; p[i] *= f for i in [0, dim) (unit-normalising a query in place, f = 1/|p|)
+  (func (export "scale") (param $p i32) (param $dim i32) (param $f f32)
+    (local $k i32) (local $v v128)
+    (local.set $v (f32x4.splat (local.get $f)))
+    (local.set $k (i32.shr_u (local.get $dim) (i32.const 2)))
+    (if (local.get $k)
+      (then
+        (loop $l4
+          (v128.store (local.get $p) (f32x4.mul (v128.load (local.get $p)) (local.get $v)))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br_if $l4 (local.tee $k (i32.sub (local.get $k) (i32.const 1)))))))
+    (local.set $k (i32.and (local.get $dim) (i32.const 3)))
+    (if (local.get $k)
+      (then
+        (loop $l1
+          (f32.store (local.get $p) (f32.mul (f32.load (local.get $p)) (local.get $f)))
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (br_if $l1 (local.tee $k (i32.sub (local.get $k) (i32.const 1))))))))
+
+  ;; out[j] = min(2, max(0, 1 - q . v_j)), q and v_j unit vectors (or zero), v_j = base + list[j]*stride
+  (func (export "dist_cosunit_list") (param $q i32) (param $base i32) (param $dim i32) (param $stride i32) (param $list i32) (param $n i32) (param $out i32)
+    (if (local.get $n)
+      (then
+        (loop $next
+          (f32.store (local.get $out)
+            (f32.min (f32.const 2) (f32.max (f32.const 0) (f32.sub (f32.const 1)
+              (call $dot_row (local.get $q)
+                (i32.add (local.get $base) (i32.mul (i32.load (local.get $list)) (local.get $stride))) (local.get $dim))))))
+          (local.set $list (i32.add (local.get $list) (i32.const 4)))
+          (local.set $out (i32.add (local.get $out) (i32.const 4)))
+          (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))))
+)

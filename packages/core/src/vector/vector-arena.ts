@@ -67,7 +67,8 @@ export class VectorArena {
   }
 
   /**
-   * Marks `slot` live; its vector must already be in the vector file.
+   * Marks `slot` live; its vector must already be in the vector file (a rewritten record replaces
+   * what the reader had cached).
    * @throws ValidationError code `INVALID_OPTION` for a slot that is not a u32 below 2³² − 1.
    */
   setLive(slot: number): void {
@@ -79,6 +80,7 @@ export class VectorArena {
       grown.set(this.live);
       this.live = grown;
     }
+    this.reader?.forget(slot);
     if (this.live[slot] !== 1) {
       this.live[slot] = 1;
       this.liveTotal++;
@@ -89,6 +91,7 @@ export class VectorArena {
   /** Marks `slot` dead (search skips it); unknown or already dead slots are ignored. */
   remove(slot: number): void {
     if (this.live[slot] !== 1) return;
+    this.reader?.forget(slot);
     this.live[slot] = 0;
     this.liveTotal--;
     if (slot === this.limit - 1) {

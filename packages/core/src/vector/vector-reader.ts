@@ -1,20 +1,33 @@
 /**
- * One thread's exact distances over a collection's vector file: vectors are copied from the file
- * (`VectorPages`: a memory map, or positional reads) into a staging area of this reader's own
- * WebAssembly memory, then measured by the SIMD kernels of `kernels.wat`, a chunk at a time. The
- * owner's `VectorArena` and every search or build thread each have their own reader; none holds the
- * vectors in its own memory.
+ * One thread's exact distances over a collection's vector file. Vectors are copied from the file
+ * (`VectorPages`: a memory map, or positional reads) into this reader's own WebAssembly memory and
+ * measured there by the SIMD kernels of `kernels.wat`. The owner's `VectorArena` and every search or
+ * build thread each have their own reader; none holds the collection's vectors in its own memory.
  *
- * Memory layout (byte offsets; `stride` = the file's record size, `dim * 4 + 8`):
+ * Distances to listed slots go through a small cache of recently read vectors (round-robin
+ * replacement): a graph build measures the same candidates again and again while it prunes, and a
+ * search keeps coming back to the nodes near the entry point. A full scan streams whole records
+ * through a separate staging area instead.
  *
- *   [0, Q)                       the query (unit-normalised for cosine), Q = align16(dim * 4)
- *   [Q, Q + CHUNK·stride)        staging: CHUNK vectors (or records) at `stride` apart
- *   [.., .. + 4·CHUNK)           one f32 distance per staged vector
+ * Memory layout (byte offsets; `row` = align16(dim * 4), `stride` = the file's record size):
+ *
+ *   [0, row)                          the query (unit-normalised for cosine)
+ *   [C, C + ENTRIES·row)              the cache: entry e holds the vector of slotOfEntry[e]
+ *                                     (unit-normalised for cosine)
+ *   [L, L + 4·BATCH)                  the entries of one kernel call (u32)
+ *   [O, O + 4·max(BATCH, RUN))        one f32 distance per vector measured
+ *   [S, S + RUN·stride)               staging for a full scan: RUN records as stored
  *
  * INVARIANTS
- * - Distances: cosine 1 − q̂·v/|v| clamped to [0, 2] (vectors are stored as given, queries are
- *   normalised here), ip 1 − q·v, l2 |q − v|², as `distance.ts` computes them.
- * - Every call rebuilds the scratch it uses; nothing survives between calls.
+ * - Distances: cosine 1 − q̂·v̂ clamped to [0, 2] (vectors are stored as given; queries and cached
+ *   vectors are normalised here, a full scan divides by |v| as it goes), ip 1 − q·v, l2 |q − v|², as
+ *   `distance.ts` computes them.
+ * - entryOfSlot.get(s) = e ⇔ slotOfEntry[e] = s, and entry e then holds slot s's vector as it was
+ *   read; a writer of slot s calls {@link VectorReader.forget} (the owner's arena does, on every
+ *   write and delete); readers that may see writes they are not told about do not cache.
+ * - Each public call, and each kernel call within one, starts a new call number; it reads at most
+ *   BATCH ≤ ENTRIES / 2 entries, and no entry read or filled under the current number is replaced
+ *   before the kernel has run: entries are stamped with the number.
  */
 import { ClosedError } from "../errors.js";
 import { type VectorReads, VectorPages } from "../storage/vector-pages.js";
@@ -30,58 +43,102 @@ export interface VectorShare {
   reads: VectorReads;
 }
 
-/** Bytes of vectors staged per kernel call (a chunk fits in L2 alongside the query). */
-const STAGING_BYTES = 128 * 1024;
+/** Bytes of the cache of recently read vectors (at least 2·BATCH entries). */
+const CACHE_BYTES = 4 * 1024 * 1024;
+/** Bytes of records staged per kernel call of a full scan. */
+const RUN_BYTES = 128 * 1024;
+/** Most vectors measured per kernel call from the cache. */
+const BATCH = 256;
+/** |q|² outside this range has lost precision in f32: normalise in double precision instead. */
+const NORM_MIN = 1e-30;
+const NORM_MAX = 1e30;
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
+
+/** Options of a {@link VectorReader}. */
+export interface VectorReaderOptions {
+  /**
+   * Keep recently read vectors (default true). Off for a reader that is not told about writes
+   * (`forget`) while it lives: a search thread's.
+   */
+  cache?: boolean;
+}
 
 /** Exact distances from queries to the vectors of one vector file, by slot. Not shared across threads. */
 export class VectorReader {
   readonly dim: number;
   readonly metric: Metric;
-  /** Vectors per kernel call. */
+  /** Records per kernel call of a full scan. */
   readonly chunk: number;
   private readonly pages: VectorPages;
-  private readonly kernel: DistanceKernels["dist_l2_range"];
+  private readonly k: DistanceKernels;
+  private readonly rangeKernel: DistanceKernels["dist_l2_range"];
+  private readonly listKernel: DistanceKernels["dist_l2_list"];
   private readonly stride: number;
-  private readonly stageByte: number;
+  private readonly row: number;
+  private readonly entries: number;
+  private readonly batch: number;
+  private readonly cacheByte: number;
+  private readonly listByte: number;
   private readonly outByte: number;
+  private readonly stageByte: number;
   private readonly u8: Uint8Array;
+  private readonly u32: Uint32Array;
   private readonly f32: Float32Array;
-  private readonly unit: Float32Array;
+  private readonly caching: boolean;
+  private readonly entryOfSlot = new Map<number, number>();
+  private readonly slotOfEntry: Int32Array;
+  private readonly stampOfEntry: Uint32Array;
+  private hand = 0;
+  private call = 1;
   private closed = false;
 
   /** @throws OmenDBError code `IO` when the file cannot be opened (or mapped). */
-  constructor(readonly share: VectorShare) {
+  constructor(
+    readonly share: VectorShare,
+    options: VectorReaderOptions = {},
+  ) {
     this.dim = share.dim;
     this.metric = share.metric;
+    this.caching = options.cache ?? true;
     this.pages = new VectorPages(share.path, share.dim, share.reads);
     this.stride = this.pages.stride;
-    this.chunk = Math.max(1, Math.floor(STAGING_BYTES / this.stride));
-    this.stageByte = align16(this.dim * 4);
-    this.outByte = align16(this.stageByte + this.chunk * this.stride);
-    const pages = Math.ceil((this.outByte + 4 * this.chunk) / WASM_PAGE_BYTES);
+    this.row = align16(this.dim * 4);
+    this.chunk = Math.max(1, Math.floor(RUN_BYTES / this.stride));
+    this.entries = Math.max(2 * BATCH, Math.floor(CACHE_BYTES / this.row));
+    this.batch = BATCH;
+    this.cacheByte = this.row;
+    this.listByte = this.cacheByte + this.entries * this.row;
+    this.outByte = this.listByte + 4 * BATCH;
+    this.stageByte = align16(this.outByte + 4 * Math.max(BATCH, this.chunk));
+    const pages = Math.ceil((this.stageByte + this.chunk * this.stride) / WASM_PAGE_BYTES);
     const memory = createMemory(pages, pages);
-    const k = instantiateKernels(memory);
-    this.kernel = share.metric === "l2" ? k.dist_l2_range : share.metric === "ip" ? k.dist_ip_range : k.dist_cos_range;
+    this.k = instantiateKernels(memory);
+    const k = this.k;
+    this.rangeKernel = share.metric === "l2" ? k.dist_l2_range : share.metric === "ip" ? k.dist_ip_range : k.dist_cos_range;
+    this.listKernel = share.metric === "l2" ? k.dist_l2_list : share.metric === "ip" ? k.dist_ip_list : k.dist_cosunit_list;
     this.u8 = new Uint8Array(memory.buffer);
+    this.u32 = new Uint32Array(memory.buffer);
     this.f32 = new Float32Array(memory.buffer);
-    this.unit = new Float32Array(this.dim);
+    this.slotOfEntry = new Int32Array(this.entries).fill(-1);
+    this.stampOfEntry = new Uint32Array(this.entries);
   }
 
   /** The vector stored at `slot` (unit-normalised for cosine), in a fresh array. */
   storedVector(slot: number): Float32Array {
     this.assertOpen();
-    this.pages.copyVector(slot, this.u8, this.stageByte);
-    const vector = this.f32.slice(this.stageByte / 4, this.stageByte / 4 + this.dim);
-    return this.metric === "cosine" ? normalizeInto(vector, vector) : vector;
+    this.nextCall();
+    const at = this.cacheByte + this.entry(slot) * this.row;
+    return this.f32.slice(at / 4, at / 4 + this.dim);
   }
 
   /** The distance from `query` to each of `slots` (same order, a fresh array). */
   distancesTo(query: Float32Array, slots: Uint32Array): Float32Array {
+    this.assertOpen();
     const out = new Float32Array(slots.length);
-    this.placeQuery(query);
-    this.measureSlots(slots, slots.length, out);
+    this.f32.set(query, 0);
+    this.unitAt(0);
+    this.measure(slots, slots.length, out);
     return out;
   }
 
@@ -91,12 +148,10 @@ export class VectorReader {
    */
   distancesFromSlot(from: number, targets: Uint32Array, count: number, out: Float32Array): void {
     this.assertOpen();
-    this.pages.copyVector(from, this.u8, 0);
-    if (this.metric === "cosine") {
-      const q = this.f32.subarray(0, this.dim);
-      normalizeInto(q, q);
-    }
-    this.measureSlots(targets, count, out);
+    this.nextCall();
+    const at = this.cacheByte + this.entry(from) * this.row;
+    this.u8.copyWithin(0, at, at + this.dim * 4); // unit already, for cosine
+    this.measure(targets, count, out);
   }
 
   /**
@@ -104,41 +159,100 @@ export class VectorReader {
    * reading the records as runs (a full scan). Every slot in the range must have been written.
    */
   distancesToRange(query: Float32Array, first: number, count: number, out: Float32Array): void {
-    this.placeQuery(query);
+    this.assertOpen();
+    this.f32.set(query, 0);
+    this.unitAt(0);
     const f32 = this.f32;
     for (let done = 0; done < count; done += this.chunk) {
       const n = Math.min(this.chunk, count - done);
       this.pages.copyRecords(first + done, n, this.u8, this.stageByte);
-      this.kernel(0, this.stageByte, this.dim, this.stride, n, this.outByte);
+      this.rangeKernel(0, this.stageByte, this.dim, this.stride, n, this.outByte);
       out.set(f32.subarray(this.outByte / 4, this.outByte / 4 + n), done);
     }
+  }
+
+  /** Drops `slot`'s cached vector (its record was rewritten, or the slot freed). */
+  forget(slot: number): void {
+    const e = this.entryOfSlot.get(slot);
+    if (e === undefined) return;
+    this.entryOfSlot.delete(slot);
+    this.slotOfEntry[e] = -1;
+  }
+
+  /** Drops every cached vector. */
+  forgetAll(): void {
+    this.entryOfSlot.clear();
+    this.slotOfEntry.fill(-1);
   }
 
   /** Closes the file; later calls throw `ClosedError`. Idempotent. */
   close(): void {
     this.closed = true;
     this.pages.close();
+    this.forgetAll();
   }
 
   private assertOpen(): void {
     if (this.closed) throw new ClosedError(`vector reader of ${this.share.path} was closed`);
   }
 
-  /** Writes `query` into scratch, unit-normalised for cosine. */
-  private placeQuery(query: Float32Array): void {
-    this.assertOpen();
-    if (this.metric === "cosine") this.f32.set(normalizeInto(query, this.unit), 0);
-    else this.f32.set(query, 0);
+  /** Normalises the vector at byte `at` in place for cosine (in double precision when |v|² is extreme). */
+  private unitAt(at: number): void {
+    if (this.metric !== "cosine") return;
+    const n = this.k.dot(at, at, this.dim);
+    if (n >= NORM_MIN && n <= NORM_MAX) {
+      this.k.scale(at, this.dim, 1 / Math.sqrt(n));
+    } else {
+      const v = this.f32.subarray(at / 4, at / 4 + this.dim);
+      normalizeInto(v, v);
+    }
   }
 
-  /** Distances from the placed query to `slots[0..count)` into `out`, staging a chunk at a time. */
-  private measureSlots(slots: Uint32Array, count: number, out: Float32Array): void {
-    const { pages, u8, f32, stride, stageByte, outByte } = this;
-    for (let done = 0; done < count; done += this.chunk) {
-      const n = Math.min(this.chunk, count - done);
-      for (let j = 0; j < n; j++) pages.copyVector(slots[done + j]!, u8, stageByte + j * stride);
-      this.kernel(0, stageByte, this.dim, stride, n, outByte);
-      out.set(f32.subarray(outByte / 4, outByte / 4 + n), done);
+  /**
+   * The cache entry holding `slot`'s vector, reading it from the file when absent, stamped for the
+   * current call. Without caching, entries are used round-robin as plain staging.
+   */
+  private entry(slot: number): number {
+    if (this.caching) {
+      const hit = this.entryOfSlot.get(slot);
+      if (hit !== undefined) {
+        this.stampOfEntry[hit] = this.call;
+        return hit;
+      }
+    }
+    let e = this.hand;
+    while (this.stampOfEntry[e] === this.call) e = e + 1 === this.entries ? 0 : e + 1;
+    this.hand = e + 1 === this.entries ? 0 : e + 1;
+    const old = this.slotOfEntry[e]!;
+    if (old >= 0) this.entryOfSlot.delete(old);
+    this.slotOfEntry[e] = -1;
+    const at = this.cacheByte + e * this.row;
+    this.pages.copyVector(slot, this.u8, at);
+    this.unitAt(at);
+    if (this.caching) {
+      this.slotOfEntry[e] = slot;
+      this.entryOfSlot.set(slot, e);
+    }
+    this.stampOfEntry[e] = this.call;
+    return e;
+  }
+
+  /** Starts a new call: entries stamped before it may be replaced. */
+  private nextCall(): void {
+    this.call = this.call === 0xffffffff ? 1 : this.call + 1;
+  }
+
+  /** Distances from the placed query to `slots[0..count)` into `out`, a batch of entries at a time. */
+  private measure(slots: Uint32Array, count: number, out: Float32Array): void {
+    const { u32, f32, listByte, outByte } = this;
+    const listAt = listByte >>> 2;
+    const outAt = outByte >>> 2;
+    for (let done = 0; done < count; done += this.batch) {
+      const n = Math.min(this.batch, count - done);
+      this.nextCall();
+      for (let j = 0; j < n; j++) u32[listAt + j] = this.entry(slots[done + j]!);
+      this.listKernel(0, this.cacheByte, this.dim, this.row, listByte, n, outByte);
+      out.set(f32.subarray(outAt, outAt + n), done);
     }
   }
 }

@@ -71,6 +71,16 @@ export interface DistanceKernels {
   dist_cos_range(q: number, base: number, dim: number, stride: number, n: number, out: number): void;
   /** out[j] = |q − v_j|² for the `n` vectors v_j at `base + j·stride` (bytes). */
   dist_l2_range(q: number, base: number, dim: number, stride: number, n: number, out: number): void;
+  /** As `dist_ip_range` for v_j at `base + list[j]·stride`; `list` points at `n` u32 values. */
+  dist_ip_list(q: number, base: number, dim: number, stride: number, list: number, n: number, out: number): void;
+  /** As `dist_cos_range` for v_j at `base + list[j]·stride`. */
+  dist_cos_list(q: number, base: number, dim: number, stride: number, list: number, n: number, out: number): void;
+  /** min(2, max(0, 1 − q·v_j)) for unit (or zero) q and v_j at `base + list[j]·stride`. */
+  dist_cosunit_list(q: number, base: number, dim: number, stride: number, list: number, n: number, out: number): void;
+  /** As `dist_l2_range` for v_j at `base + list[j]·stride`. */
+  dist_l2_list(q: number, base: number, dim: number, stride: number, list: number, n: number, out: number): void;
+  /** Multiplies the `dim` floats at `p` by `f` in place. */
+  scale(p: number, dim: number, f: number): void;
 }
 
 /** Where the build puts the compiled kernels; the same relative path works from `src/` and `dist/`. */
