@@ -11,7 +11,7 @@ import { runInChild } from "./child-process.js";
 import { snapshotCore } from "./core-snapshot.js";
 import { resolveDataset, type BenchPaths, type DatasetSpec } from "./datasets.js";
 import type { SearchSetting } from "./engines/engine.js";
-import { ENGINE_NAMES } from "./engines/registry.js";
+import { ENGINE_ENV, ENGINE_NAMES } from "./engines/registry.js";
 import { gitCommit, machineInfo, type MachineInfo } from "./machine-info.js";
 import {
   RESULTS_SCHEMA,
@@ -91,7 +91,7 @@ async function runEngine(engine: string, spec: DatasetSpec, opts: AnnOptions, ma
       "engine-child.js",
       buildJob,
       (why) => ({ type: "build", outcome: { status: "error", reason: why } }),
-      { timeoutSeconds: opts.buildTimeoutSeconds, env: { RUST_LOG: "error", LANCEDB_LOG: "error" } },
+      { timeoutSeconds: opts.buildTimeoutSeconds, env: { RUST_LOG: "error", LANCEDB_LOG: "error", ...ENGINE_ENV[engine] } },
     );
     const b = build.outcome as BuildOutcome;
     result.kind = b.kind ?? "";
@@ -118,7 +118,7 @@ async function runEngine(engine: string, spec: DatasetSpec, opts: AnnOptions, ma
       "engine-child.js",
       searchJob,
       (why) => ({ type: "search", outcome: { status: "error", reason: why } }),
-      { env: { OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", RUST_LOG: "error", LANCEDB_LOG: "error" } },
+      { env: { OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", RUST_LOG: "error", LANCEDB_LOG: "error", ...ENGINE_ENV[engine] } },
     );
     const s = search.outcome as SearchOutcome;
     if (s.status !== "ok") {

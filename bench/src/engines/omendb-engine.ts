@@ -46,12 +46,14 @@ function coreVersion(): string {
 
 /**
  * The OmenDB engine. `exactOnly` ("omendb-exact") sets the collection's index threshold out of reach,
- * so every search is the exact scan: OmenDB's exact baseline on every dataset.
+ * so every search is the exact scan: OmenDB's exact baseline on every dataset. `name` "omendb-pread"
+ * is the default engine run with `OMENDB_VECTOR_READS=pread` (set by the harness, `ENGINE_ENV`):
+ * vectors read with positional reads instead of the memory map.
  */
-export function createOmenDBEngine(exactOnly = false): Engine {
+export function createOmenDBEngine(exactOnly = false, name = exactOnly ? "omendb-exact" : "omendb"): Engine {
   let OmenDB: typeof Core.OmenDB;
   return {
-    name: exactOnly ? "omendb-exact" : "omendb",
+    name,
     kind: EXACT_KIND,
     threadsInProcess: true,
     async load() {
@@ -66,7 +68,7 @@ export function createOmenDBEngine(exactOnly = false): Engine {
     unsupported: () => null,
     defaultSweep: () => EXACT_SWEEP,
     async build(ctx: BuildContext): Promise<BuildInfo> {
-      checkOptions(exactOnly ? "omendb-exact" : "omendb", ctx.options, exactOnly ? [] : INDEX_OPTIONS);
+      checkOptions(name, ctx.options, exactOnly ? [] : INDEX_OPTIONS);
       const indexOptions = exactOnly ? { threshold: Number.MAX_SAFE_INTEGER } : (ctx.options as Record<string, number>);
       const index = Object.keys(indexOptions).length > 0 ? { index: indexOptions } : {};
       // With more than one thread, the bulk build is planned by this thread and threads − 1 helpers.

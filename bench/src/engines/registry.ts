@@ -1,7 +1,7 @@
 /**
  * All benchmarked engines by name, and the `--only` selection rule: a token that is an engine's name
  * selects that engine, any other token every engine whose name starts with it ("faiss" → faiss-hnsw
- * and faiss-flat, "lancedb" → both LanceDB set-ups, "hnswlib" → hnswlib-node, "omendb" → omendb only). OmenDB is imported lazily so a missing or unbuilt @omendb/core makes
+ * and faiss-flat, "lancedb" → both LanceDB set-ups, "hnswlib" → hnswlib-node, "omendb" → omendb only, "omendb-pread" the same engine reading vectors with positional reads). OmenDB is imported lazily so a missing or unbuilt @omendb/core makes
  * that one engine unavailable instead of breaking the harness.
  */
 import type { Engine } from "./engine.js";
@@ -15,6 +15,7 @@ import { createVectraEngine } from "./vectra-engine.js";
 const FACTORIES: Record<string, () => Promise<Engine>> = {
   omendb: async () => (await import("./omendb-engine.js")).createOmenDBEngine(),
   "omendb-exact": async () => (await import("./omendb-engine.js")).createOmenDBEngine(true),
+  "omendb-pread": async () => (await import("./omendb-engine.js")).createOmenDBEngine(false, "omendb-pread"),
   "hnswlib-node": async () => createHnswlibEngine(),
   usearch: async () => createUsearchEngine(),
   "faiss-hnsw": async () => createFaissHnswEngine(),
@@ -25,12 +26,23 @@ const FACTORIES: Record<string, () => Promise<Engine>> = {
   vectra: async () => createVectraEngine(),
 };
 
+/** Environment an engine's child processes run with, beyond the harness's own. */
+export const ENGINE_ENV: Record<string, Record<string, string>> = {
+  "omendb-pread": { OMENDB_VECTOR_READS: "pread" },
+};
+
 /** Every engine name, OmenDB first. */
 export const ENGINE_NAMES: readonly string[] = Object.keys(FACTORIES);
 
-/** Engines selected by `--only` tokens (all when `only` is empty). Throws on a token that selects nothing. */
+/** Engines run only when named (variants of another engine, for one comparison). */
+const ON_REQUEST = new Set(["omendb-pread"]);
+
+/**
+ * Engines selected by `--only` tokens (when `only` is empty: all but the on-request variants).
+ * Throws on a token that selects nothing.
+ */
 export function selectEngines(only: readonly string[] | undefined): string[] {
-  if (!only || only.length === 0) return [...ENGINE_NAMES];
+  if (!only || only.length === 0) return ENGINE_NAMES.filter((n) => !ON_REQUEST.has(n));
   const picked = new Set<string>();
   for (const token of only) {
     const t = token.trim().toLowerCase();
