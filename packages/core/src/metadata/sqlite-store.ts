@@ -55,15 +55,24 @@ export function recordSeq(lsn: number, index: number): number {
  * flipped bit in a row would otherwise be served as data.
  */
 export function rowChecksum(id: string, slot: number, metadata: string | null): number {
-  return crc32c(encoder.encode(`${id}\u0000${slot}\u0000${metadata ?? ""}`));
+  return utf8Checksum(`${id}\u0000${slot}\u0000${metadata ?? ""}`);
 }
 
 /** CRC-32C over a record's document (of an empty string for none, told apart by the NULL itself). */
 export function documentChecksum(document: string | null): number {
-  return document === null ? 0 : crc32c(encoder.encode(document));
+  return document === null ? 0 : utf8Checksum(document);
 }
 
 const encoder = new TextEncoder();
+/** Reused for every checksum (opening a folder checks every row): no allocation per row. */
+let utf8 = new Uint8Array(4096);
+
+/** CRC-32C of `text`'s UTF-8 bytes. */
+function utf8Checksum(text: string): number {
+  if (utf8.length < text.length * 3) utf8 = new Uint8Array(Math.max(text.length * 3, utf8.length * 2));
+  const { written } = encoder.encodeInto(text, utf8);
+  return crc32c(utf8.subarray(0, written));
+}
 
 /** A record's document as read back with its checksum. */
 /** A document read: [id, seq, document, doc_crc] (raw rows: arrays are cheaper than row objects). */
