@@ -4,8 +4,9 @@
  * unmapped when that buffer is garbage-collected. The vector file is read through it
  * (src/storage/vector-pages.ts); where it cannot be built or loaded, positional reads serve instead.
  *
- *   map(fd, length) -> ArrayBuffer   length may exceed the file's size: pages past its end must not
- *                                    be touched (the caller maps with headroom and remaps to grow)
+ *   map(fd, offset, length) -> ArrayBuffer   bytes [offset, offset + length) of the file; offset a
+ *                                    multiple of the page size; the range may pass the file's end:
+ *                                    pages past it must not be touched until the file grows over them
  *
  * Errors are thrown as JavaScript Errors with code "OMENDB_MMAP_<errno>" and strerror's message.
  */
@@ -31,17 +32,19 @@ static napi_value fail(napi_env env, const char *what, int err) {
 }
 
 static napi_value map_file(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   int32_t fd;
+  int64_t offset;
   int64_t length;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 ||
       napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
-      napi_get_value_int64(env, argv[1], &length) != napi_ok || fd < 0 || length <= 0) {
-    napi_throw_type_error(env, NULL, "map(fd, length): a file descriptor and a positive length");
+      napi_get_value_int64(env, argv[1], &offset) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &length) != napi_ok || fd < 0 || offset < 0 || length <= 0) {
+    napi_throw_type_error(env, NULL, "map(fd, offset, length): a file descriptor, an offset >= 0 and a positive length");
     return NULL;
   }
-  void *data = mmap(NULL, (size_t)length, PROT_READ, MAP_SHARED, fd, 0);
+  void *data = mmap(NULL, (size_t)length, PROT_READ, MAP_SHARED, fd, (off_t)offset);
   if (data == MAP_FAILED) return fail(env, "mmap", errno);
   napi_value buffer;
   if (napi_create_external_arraybuffer(env, data, (size_t)length, unmap_buffer,

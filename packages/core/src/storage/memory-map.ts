@@ -11,10 +11,12 @@ import { fileURLToPath } from "node:url";
 /** The addon's one function, or why there is none. */
 export interface MemoryMap {
   /**
-   * Maps `length` bytes of the open file `fd` read-only and shared; unmapped when the buffer is
-   * garbage-collected. `length` may pass the file's end, whose pages must then not be read.
+   * Maps bytes [offset, offset + length) of the open file `fd` read-only and shared (`offset` a
+   * multiple of the page size; Node caps one buffer at 4 GiB); unmapped when the buffer is
+   * garbage-collected. The range may pass the file's end, whose pages must not be read until the
+   * file has grown over them.
    */
-  map?: (fd: number, length: number) => ArrayBuffer;
+  map?: (fd: number, offset: number, length: number) => ArrayBuffer;
   /** Why `map` is undefined. */
   reason?: string;
 }

@@ -201,6 +201,34 @@ describe("VectorPages: the two read modes", () => {
     },
   );
 
+  it.skipIf(MMAP_MISSING !== undefined)(
+    `reads past 4 GiB and across a 1 GiB mapping segment's edge (a sparse file)${MMAP_MISSING === undefined ? "" : ` — SKIPPED: ${MMAP_MISSING}`}`,
+    () => {
+      const file = path.join(tempDir(), "big.omv");
+      const dim = 9; // stride 44: a record crosses byte 2^30 (with dim 5 one starts exactly there)
+      const stride = slotStride(dim);
+      const vf = VectorFile.create(file, { dim, metric: "l2" });
+      const straddling = Math.floor((2 ** 30 - HEADER_SIZE) / stride);
+      const beyond4GiB = Math.ceil((2 ** 32 + 4096 - HEADER_SIZE) / stride);
+      const vectors = randomVectors(2, dim, 44);
+      vf.write(straddling, vectors[0]!);
+      vf.write(beyond4GiB, vectors[1]!);
+      vf.close();
+      expect(HEADER_SIZE + straddling * stride).toBeLessThan(2 ** 30);
+      expect(HEADER_SIZE + (straddling + 1) * stride).toBeGreaterThan(2 ** 30);
+      for (const reads of ["mmap", "pread"] as const) {
+        const pages = new VectorPages(file, dim, reads);
+        opened.push(pages);
+        const out = new Uint8Array(2 * stride);
+        pages.copyVector(straddling, out, 0);
+        pages.copyVector(beyond4GiB, out, stride);
+        expect(Array.from(out.subarray(0, dim * 4)), reads).toEqual(Array.from(bytesOf(vectors[0]!)));
+        expect(Array.from(out.subarray(stride, stride + dim * 4)), reads).toEqual(Array.from(bytesOf(vectors[1]!)));
+      }
+      fs.rmSync(file);
+    },
+  );
+
   it("pread: a file cut short behind the reader's back is a CorruptionError, not a short read", () => {
     const { file } = writeFile(10, 16);
     const pages = pagesOf(file, "pread");

@@ -19,9 +19,8 @@
  *   another process shortens while it is mapped is outside this guarantee (in `"mmap"` mode reading a
  *   lost page is a bus error that ends the process, as with any memory-mapped database; in
  *   `"pread"` mode a `CorruptionError`).
- * - The mapping covers the file plus headroom and is replaced by a larger one when the file grows
- *   past it; the old mapping is unmapped when the garbage collector frees its buffer, so a view taken
- *   from it stays valid while in use.
+ * - The file is mapped in fixed 1 GiB segments (made on first use, kept until close; each is unmapped
+ *   when the garbage collector frees its buffer), so a growing file never needs a remap.
  * - Opens its own read-only descriptor: each thread that reads a vector file has its own instance.
  */
 import fs from "node:fs";
@@ -33,8 +32,14 @@ import { slotStride } from "./vector-file.js";
 /** How a {@link VectorPages} reads: through a memory map, or with positional reads. */
 export type VectorReads = "mmap" | "pread";
 
-/** A new mapping covers the file plus this much (or a quarter of the file, if more) for growth. */
-const MAP_HEADROOM = 64 * 1024 * 1024;
+/**
+ * The file is mapped in segments of this many bytes (Node caps one buffer at 4 GiB), each extended by
+ * SEGMENT_OVERLAP into the next, so every read — one vector of at most 65,536 floats, or a run of at
+ * most ~256 KiB — lies inside the segment its first byte is in. A segment may reach past the file's
+ * end: those pages are read only once the file has grown over them, so growth needs no remapping.
+ */
+const SEGMENT_BYTES = 1024 * 1024 * 1024;
+const SEGMENT_OVERLAP = 1024 * 1024;
 
 /**
  * The way vector files are read by default: `OMENDB_VECTOR_READS` (`mmap` or `pread`) when set,
@@ -63,8 +68,11 @@ export class VectorPages {
   private fd: number | undefined;
   /** The file's size when last looked at: no read goes past it. */
   private fileBytes = 0;
-  /** Private (#) so that no generic code (inspection, deep equality) walks it: pages past the file's end must not be read. */
-  #mapping: ArrayBuffer | undefined;
+  /**
+   * The mapped segments by index, made on first use. Private (#) so that no generic code
+   * (inspection, deep equality) walks them: pages past the file's end must not be read.
+   */
+  #segments: (ArrayBuffer | undefined)[] = [];
 
   /**
    * @param path the vector file (its header is checked by whoever opened it as a `VectorFile`)
@@ -108,15 +116,17 @@ export class VectorPages {
   close(): void {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
-    this.#mapping = undefined;
+    this.#segments = [];
   }
 
   private copy(position: number, length: number, out: Uint8Array, at: number, lastSlot: number): void {
     if (this.fd === undefined) throw new ClosedError(`vector file ${this.path} was closed`);
     const end = position + length;
     if (end > this.fileBytes) this.refresh(end, lastSlot);
-    if (this.#mapping !== undefined) {
-      out.set(new Uint8Array(this.#mapping, position, length), at);
+    if (this.reads === "mmap") {
+      const i = Math.floor(position / SEGMENT_BYTES);
+      const segment = this.#segments[i] ?? this.mapSegment(i);
+      out.set(new Uint8Array(segment, position - i * SEGMENT_BYTES, length), at);
       return;
     }
     let done = 0;
@@ -132,7 +142,19 @@ export class VectorPages {
     if (done < length) this.refresh(end, lastSlot); // the file shrank behind our back: throws
   }
 
-  /** Looks at the file's size again, remapping to cover it, until it holds `end` bytes; else throws. */
+  /** Maps segment `i`: bytes [i·SEGMENT_BYTES, (i+1)·SEGMENT_BYTES + SEGMENT_OVERLAP), past the file's end if need be. */
+  private mapSegment(i: number): ArrayBuffer {
+    const length = SEGMENT_BYTES + SEGMENT_OVERLAP;
+    try {
+      const segment = loadMemoryMap().map!(this.fd!, i * SEGMENT_BYTES, length);
+      this.#segments[i] = segment;
+      return segment;
+    } catch (err) {
+      throw ioError(`mapping vector file ${this.path} (bytes ${i * SEGMENT_BYTES} + ${length})`, err);
+    }
+  }
+
+  /** Looks at the file's size again, until it holds `end` bytes; else throws. */
   private refresh(end: number, lastSlot?: number): void {
     let size: number;
     try {
@@ -150,12 +172,5 @@ export class VectorPages {
       });
     }
     this.fileBytes = size;
-    if (this.reads === "pread" || (this.#mapping !== undefined && size <= this.#mapping.byteLength)) return;
-    const length = size + Math.max(MAP_HEADROOM, Math.floor(size / 4));
-    try {
-      this.#mapping = loadMemoryMap().map!(this.fd!, length);
-    } catch (err) {
-      throw ioError(`mapping vector file ${this.path} (${length} bytes)`, err);
-    }
   }
 }
