@@ -67,3 +67,13 @@ export function unreachable(c: Collection, id: string): boolean {
   }
   return true;
 }
+
+/** The error `fn` throws (fails the test when it returns). */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a throw");
+}

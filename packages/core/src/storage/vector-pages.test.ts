@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { randomVectors, tempDir } from "../../test/helpers.js";
+import { randomVectors, tempDir, thrown } from "../../test/helpers.js";
 import { ClosedError, CorruptionError, ErrorCode, OmenDBError } from "../errors.js";
 import { HEADER_SIZE } from "./file-header.js";
 import { loadMemoryMap } from "./memory-map.js";
@@ -12,15 +12,6 @@ const DIM = 5;
 const STRIDE = slotStride(DIM);
 const MMAP_MISSING = loadMemoryMap().map === undefined ? loadMemoryMap().reason ?? "memory-map addon did not load" : undefined;
 
-/** The error `fn` throws (fails the test when it returns). */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-}
 
 /** A vector file of `n` seeded vectors (slots 0..n-1) in a fresh temp dir, left closed. */
 function writeFile(n: number, seed: number): { file: string; vectors: Float32Array[] } {

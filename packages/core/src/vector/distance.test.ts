@@ -183,6 +183,40 @@ describe("wasm kernels against the oracle", () => {
     }
   });
 
+  it("list kernels read the listed entries (with repeats) at their stride, as the oracle measures them", () => {
+    const dim = 37;
+    const n = 9;
+    const stride = Math.ceil((dim * 4) / 16) * 16;
+    const memory = createMemory(2);
+    const kernels = instantiateKernels(memory);
+    const f32 = new Float32Array(memory.buffer);
+    const u32 = new Uint32Array(memory.buffer);
+    const rand = mulberry32(91);
+    const q = 0;
+    const base = 256;
+    const listAt = base + n * stride;
+    const out = listAt + 64;
+    const query = gaussianVector(rand, dim);
+    const vectors = Array.from({ length: n }, () => gaussianVector(rand, dim));
+    const list = [8, 0, 3, 3, 5, 1];
+    u32.set(list, listAt / 4);
+    const check = (expected: (v: Float32Array) => number, tolerance: number) =>
+      list.forEach((e, j) => expect(Math.abs(f32[out / 4 + j]! - expected(vectors[e]!)), `entry ${e}`).toBeLessThan(tolerance));
+    f32.set(query, q / 4);
+    vectors.forEach((v, j) => f32.set(v, (base + j * stride) / 4));
+    kernels.dist_l2_list(q, base, dim, stride, listAt, list.length, out);
+    check((v) => distanceFor("l2", query, v), 1e-3);
+    kernels.dist_ip_list(q, base, dim, stride, listAt, list.length, out);
+    check((v) => distanceFor("ip", query, v), 1e-4);
+    f32.set(normalize(query), q / 4);
+    vectors.forEach((v, j) => f32.set(normalize(v), (base + j * stride) / 4));
+    kernels.dist_cosunit_list(q, base, dim, stride, listAt, list.length, out);
+    check((v) => distanceFor("cosine", query, v), 1e-6);
+    f32.set(vectors[2]!, q / 4);
+    kernels.scale(q, dim, 0.5);
+    vectors[2]!.forEach((x, i) => expect(f32[q / 4 + i]).toBe(Math.fround(x * 0.5)));
+  });
+
   it("measures cosine right for vectors whose |v|² under- or overflows float32 (scaled again)", () => {
     const memory = createMemory(1, 1);
     const kernels = instantiateKernels(memory);

@@ -23,8 +23,8 @@
 ;;                   and itself; a zero vector is at distance 1; a vector whose |v|^2 under- or
 ;;                   overflows f32 is measured again scaled by its largest component
 ;;   dist_l2_range   |q - v|^2 (squared Euclidean distance)
-;;   *_list          the same for v_j at base + list[j]*stride, list a u32 array of n entries (a
-;;                   reader's cache of recently read vectors)
+;;   dist_ip_list, dist_l2_list  the same for v_j at base + list[j]*stride, list a u32 array of n
+;;                   entries (a reader's cache of recently read vectors)
 ;;   dist_cosunit_list  min(2, max(0, 1 - q.v)) for unit (or zero) q and v: the cache holds cosine
 ;;                   vectors already normalised
 (module
@@ -279,18 +279,6 @@
         (loop $next
           (f32.store (local.get $out)
             (call $l2sq_row (local.get $q)
-              (i32.add (local.get $base) (i32.mul (i32.load (local.get $list)) (local.get $stride))) (local.get $dim)))
-          (local.set $list (i32.add (local.get $list) (i32.const 4)))
-          (local.set $out (i32.add (local.get $out) (i32.const 4)))
-          (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))))
-
-  ;; out[j] = min(2, max(0, 1 - q . v_j / |v_j|)) as dist_cos_range, v_j = base + list[j]*stride
-  (func (export "dist_cos_list") (param $q i32) (param $base i32) (param $dim i32) (param $stride i32) (param $list i32) (param $n i32) (param $out i32)
-    (if (local.get $n)
-      (then
-        (loop $next
-          (f32.store (local.get $out)
-            (call $cos_raw_row (local.get $q)
               (i32.add (local.get $base) (i32.mul (i32.load (local.get $list)) (local.get $stride))) (local.get $dim)))
           (local.set $list (i32.add (local.get $list) (i32.const 4)))
           (local.set $out (i32.add (local.get $out) (i32.const 4)))

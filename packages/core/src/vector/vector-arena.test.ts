@@ -1,6 +1,6 @@
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { randomVectors, tempDir } from "../../test/helpers.js";
+import { randomVectors, tempDir, thrown } from "../../test/helpers.js";
 import { ClosedError, CorruptionError, ErrorCode, OmenDBError, ValidationError } from "../errors.js";
 import { mulberry32, randomInt } from "../internal/seeded-random.js";
 import { loadMemoryMap } from "../storage/memory-map.js";
@@ -35,14 +35,6 @@ function expectBruteForce(arena: VectorArena, metric: Metric, query: Float32Arra
   want.forEach((w, i) => near(hits.distances[i]!, w.distance));
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-}
 
 function expectCode(fn: () => unknown, code: string, type: new (...args: never[]) => Error = ValidationError): void {
   const error = thrown(fn);

@@ -77,7 +77,6 @@ export class VectorReader {
   private readonly stride: number;
   private readonly row: number;
   private readonly entries: number;
-  private readonly batch: number;
   private readonly cacheByte: number;
   private readonly listByte: number;
   private readonly outByte: number;
@@ -106,7 +105,6 @@ export class VectorReader {
     this.row = align16(this.dim * 4);
     this.chunk = Math.max(1, Math.floor(RUN_BYTES / this.stride));
     this.entries = Math.max(2 * BATCH, Math.floor(CACHE_BYTES / this.row));
-    this.batch = BATCH;
     this.cacheByte = this.row;
     this.listByte = this.cacheByte + this.entries * this.row;
     this.outByte = this.listByte + 4 * BATCH;
@@ -247,8 +245,8 @@ export class VectorReader {
     const { u32, f32, listByte, outByte } = this;
     const listAt = listByte >>> 2;
     const outAt = outByte >>> 2;
-    for (let done = 0; done < count; done += this.batch) {
-      const n = Math.min(this.batch, count - done);
+    for (let done = 0; done < count; done += BATCH) {
+      const n = Math.min(BATCH, count - done);
       this.nextCall();
       for (let j = 0; j < n; j++) u32[listAt + j] = this.entry(slots[done + j]!);
       this.listKernel(0, this.cacheByte, this.dim, this.row, listByte, n, outByte);

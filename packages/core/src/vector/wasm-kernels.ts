@@ -73,8 +73,6 @@ export interface DistanceKernels {
   dist_l2_range(q: number, base: number, dim: number, stride: number, n: number, out: number): void;
   /** As `dist_ip_range` for v_j at `base + list[j]·stride`; `list` points at `n` u32 values. */
   dist_ip_list(q: number, base: number, dim: number, stride: number, list: number, n: number, out: number): void;
-  /** As `dist_cos_range` for v_j at `base + list[j]·stride`. */
-  dist_cos_list(q: number, base: number, dim: number, stride: number, list: number, n: number, out: number): void;
   /** min(2, max(0, 1 − q·v_j)) for unit (or zero) q and v_j at `base + list[j]·stride`. */
   dist_cosunit_list(q: number, base: number, dim: number, stride: number, list: number, n: number, out: number): void;
   /** As `dist_l2_range` for v_j at `base + list[j]·stride`. */
