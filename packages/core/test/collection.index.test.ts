@@ -118,6 +118,46 @@ describe("Collection with the DiskANN index", () => {
     await again.close();
   });
 
+  it("keeps inserting, deleting and searching in a reopened index (lists mapped from the file), on search threads too", async () => {
+    const dir = tempDir();
+    const vectors = mixture(2000, 21);
+    const first = await loadPair(dir, vectors.slice(0, 1500));
+    await first.indexed.buildIndex();
+    await first.db.close();
+    // Reopened: the graph's lists are the index file's pages until changed. Change many of them.
+    const db = await OmenDB.open(dir, { durability: "none", threads: 2 });
+    const indexed = db.getCollection("indexed");
+    const exact = db.getCollection("exact");
+    const fresh = vectors.slice(1500).map((vector, i) => ({ id: `v${1500 + i}`, vector, metadata: { group: i % 10, even: i % 2 === 0 } }));
+    const gone = Array.from({ length: 300 }, (_, i) => `v${i * 5}`);
+    for (const c of [indexed, exact]) {
+      await c.upsert(fresh);
+      await c.delete(gone);
+    }
+    await indexed.buildIndex();
+    expect(indexed.indexStatus()).toMatchObject({ mode: "index", pending: 0, indexed: 1700 });
+    const queries = mixture(40, 22);
+    const check = async (database: OmenDB) => {
+      const c = database.getCollection("indexed");
+      let total = 0;
+      const answers: string[][] = [];
+      for (const q of queries) {
+        const got = (await c.search(q, { k: 10 })).map((h) => h.id);
+        expect(got.some((id) => gone.includes(id))).toBe(false);
+        total += recall(got, await exactTop(database, "exact", q, 10));
+        answers.push(got);
+      }
+      expect(total / queries.length).toBeGreaterThanOrEqual(0.95);
+      return answers;
+    };
+    const before = await check(db);
+    await db.close();
+    const again = await OmenDB.open(dir, { durability: "none" });
+    expect(again.getCollection("indexed").indexStatus()).toMatchObject({ mode: "index", pending: 0, indexed: 1700 });
+    expect(await check(again)).toEqual(before);
+    await again.close();
+  });
+
   it("builds the index in the background once the threshold is reached", async () => {
     const vectors = mixture(900, 10);
     const { db, indexed } = await loadPair(tempDir(), vectors);

@@ -342,7 +342,10 @@ function annSections(file: string): { frame: number; payload: number; end: numbe
   for (let s = 0; s < 8; s++) {
     const length = Number(bytes.readBigUInt64LE(at));
     const end = at + 16 + length;
-    const padded = end + ((8 - (end % 8)) % 8);
+    let padded = end + ((8 - (end % 8)) % 8);
+    // Format version 2: the adjacency payload (section 6) starts at a multiple of 64 KiB, the zeros
+    // before its frame padding the degrees section.
+    if (s === 5) padded = Math.ceil((padded + 16) / 65536) * 65536 - 16;
     out.push({ frame: at, payload: at + 16, end, padded });
     at = padded;
   }

@@ -60,7 +60,8 @@ export class CollectionIndex {
   /** Loads the index file written by the last checkpoint, if any (before WAL replay). */
   load(): void {
     if (!fs.existsSync(this.file)) return;
-    this.ann = AnnIndex.restore(readAnnIndexFile(this.file, { dim: this.dim, metric: this.metric }), this.full);
+    // The neighbour lists are mapped, not read: the graph's largest part stays in the page cache.
+    this.ann = AnnIndex.restore(readAnnIndexFile(this.file, { dim: this.dim, metric: this.metric }, { mapAdjacency: true }), this.full);
   }
 
   /** After replay and vector loading: drop graph nodes that are gone, queue live slots not in it. */

@@ -12,6 +12,7 @@
 import { ErrorCode, ValidationError } from "../errors.js";
 import type { Metric } from "../types.js";
 import { mulberry32 } from "../internal/seeded-random.js";
+import { isGrowable } from "../internal/growable-shared-buffer.js";
 import { PQCodeStore, type PQShare } from "../quantization/pq-code-store.js";
 import { trainProductQuantizerFast } from "../quantization/pq-train-fast.js";
 import { type ProductQuantizer, defaultSubspaces } from "../quantization/product-quantizer.js";
@@ -276,7 +277,8 @@ export class AnnIndex {
       present: this.graph.present.slice(0, slotLimit),
       deleted: this.graph.deleted.slice(0, slotLimit),
       degrees: this.graph.degrees.slice(0, slotLimit),
-      adjacency: this.graph.packedAdjacency(slotLimit),
+      stride: this.graph.stride,
+      adjacency: this.graph.adjacencyCopy(slotLimit),
       codes: this.codes!.codes().slice(0, slotLimit * pq.m),
     };
   }
@@ -295,11 +297,16 @@ export class AnnIndex {
     const index = new AnnIndex(snapshot.dim, snapshot.metric, params, full);
     index.setQuantizer({ dim: snapshot.dim, m: snapshot.pq.m, offsets: snapshot.pq.offsets, centroids: snapshot.pq.centroids });
     const n = snapshot.slotLimit;
+    const lists = snapshot.adjacency;
+    // Lists mapped from the index file in this graph's layout are taken as they are (copy-on-write:
+    // they stay file pages until a node's list changes); anything else is copied.
+    const mapped = lists.buffer instanceof SharedArrayBuffer && !isGrowable(lists.buffer) && snapshot.stride === index.graph.stride;
+    if (mapped) index.graph.adoptAdjacency(lists.buffer as SharedArrayBuffer);
     index.graph.reserve(Math.max(n, 1));
     index.graph.present.set(snapshot.present);
     index.graph.deleted.set(snapshot.deleted);
     index.graph.degrees.set(snapshot.degrees);
-    index.graph.loadPackedAdjacency(snapshot.adjacency, n);
+    if (!mapped) index.graph.loadAdjacency(lists, snapshot.stride, n);
     index.graph.entry = snapshot.entry;
     index.graph.recount();
     index.codes!.loadCodes(snapshot.codes, n);

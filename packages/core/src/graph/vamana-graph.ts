@@ -10,13 +10,14 @@
  * duplicate edges; after `consolidate()` no live node points at a deleted one; the entry point is a
  * live node whenever any node is live.
  *
- * Sharing: the adjacency, degrees, flags and entry point live in growable shared buffers, so search
- * threads search the owner's graph in place ({@link VamanaGraph.share}, {@link VamanaGraph.attach})
- * while the owner changes it under the database's read/write gate. Each thread has its own visited
- * stamps and candidate list.
+ * Sharing: the adjacency, degrees, flags and entry point live in shared buffers, so search threads
+ * search the owner's graph in place ({@link VamanaGraph.share}, {@link VamanaGraph.attach}) while
+ * the owner changes it under the database's read/write gate. Each thread has its own visited stamps
+ * and candidate list. The adjacency buffer is growable, or (after {@link VamanaGraph.adoptAdjacency})
+ * a fixed buffer as long as the graph can ever need: the index file's lists mapped copy-on-write.
  */
 import { ErrorCode, OmenDBError } from "../errors.js";
-import { type GrowableSharedBuffer, MAX_GROWABLE_BYTES, growableSharedBuffer } from "../internal/growable-shared-buffer.js";
+import { type GrowableSharedBuffer, MAX_GROWABLE_BYTES, growableSharedBuffer, isGrowable } from "../internal/growable-shared-buffer.js";
 import { CandidateList } from "./candidate-list.js";
 import type { DistanceFromQuery, DistanceFromSlot } from "./graph-store.js";
 
@@ -65,7 +66,8 @@ export interface SearchHits {
 /** The shared buffers of a graph, for {@link VamanaGraph.attach} in a search thread. */
 export interface GraphShare {
   params: VamanaParams;
-  adjacency: GrowableSharedBuffer;
+  /** Growable, or fixed at the most the graph can hold ({@link VamanaGraph.adoptAdjacency}). */
+  adjacency: SharedArrayBuffer;
   degrees: GrowableSharedBuffer;
   present: GrowableSharedBuffer;
   deleted: GrowableSharedBuffer;
@@ -115,7 +117,7 @@ export class VamanaGraph {
     kept: new Uint32Array(0),
   };
 
-  private readonly buffers: Omit<GraphShare, "params">;
+  private readonly buffers: Omit<GraphShare, "params" | "adjacency"> & { adjacency: SharedArrayBuffer };
   private readonly meta: Int32Array;
   /** Slots the adjacency buffer can ever hold (4 GiB of lists). */
   private readonly maxSlots: number;
@@ -190,8 +192,9 @@ export class VamanaGraph {
     while (cap < limit) cap *= 2;
     cap = Math.min(cap, this.maxSlots);
     const b = this.buffers;
-    // `degrees` last: its length is the capacity attached views follow.
-    b.adjacency.grow(cap * this.stride * 4);
+    // `degrees` last: its length is the capacity attached views follow. An adopted adjacency buffer
+    // already spans every slot the graph can hold.
+    if (isGrowable(b.adjacency)) b.adjacency.grow(cap * this.stride * 4);
     b.present.grow(cap);
     b.deleted.grow(cap);
     b.degrees.grow(cap * 2);
@@ -497,27 +500,38 @@ export class VamanaGraph {
   }
 
   /**
-   * The lists of slots below `slotLimit` at `maxDegree` entries a node (the index file's layout),
-   * entries past a node's degree 0. Requires every degree ≤ `maxDegree` ({@link trim} first).
+   * A copy of the lists of slots below `slotLimit`, {@link stride} entries a node (the index file's
+   * layout); entries past a node's degree are whatever they hold (the file writes them as 0).
    */
-  packedAdjacency(slotLimit: number): Uint32Array {
-    const R = this.params.maxDegree;
-    const out = new Uint32Array(slotLimit * R);
-    for (let s = 0; s < slotLimit; s++) {
-      const degree = this.degrees[s]!;
-      if (degree > R) throw new RangeError(`packedAdjacency: slot ${s} has ${degree} edges, more than ${R}; trim() first`);
-      out.set(this.adjacency.subarray(s * this.stride, s * this.stride + degree), s * R);
-    }
-    return out;
+  adjacencyCopy(slotLimit: number): Uint32Array {
+    return this.adjacency.slice(0, slotLimit * this.stride);
   }
 
-  /** Loads lists in the layout of {@link packedAdjacency} for slots below `slotLimit` (degrees set first). */
-  loadPackedAdjacency(packed: Uint32Array, slotLimit: number): void {
-    const R = this.params.maxDegree;
+  /** Loads lists of `stride` entries a node for slots below `slotLimit` (degrees set first). */
+  loadAdjacency(lists: Uint32Array, stride: number, slotLimit: number): void {
     this.reserve(Math.max(slotLimit, 1));
-    for (let s = 0; s < slotLimit; s++) {
-      this.adjacency.set(packed.subarray(s * R, s * R + this.degrees[s]!), s * this.stride);
+    if (stride === this.stride) {
+      this.adjacency.set(lists.subarray(0, slotLimit * stride));
+      return;
     }
+    for (let s = 0; s < slotLimit; s++) this.adjacency.set(lists.subarray(s * stride, s * stride + this.degrees[s]!), s * this.stride);
+  }
+
+  /**
+   * Takes `buffer` as the adjacency: {@link stride} entries a node, as long as the most slots the
+   * graph can hold (so it never grows), e.g. the index file's lists mapped copy-on-write
+   * (`readAnnIndexFile` with `mapAdjacency`). Only on an owner graph before any node is added; the
+   * buffer's content becomes the lists (degrees and flags are loaded separately).
+   * @throws RangeError when the buffer is growable or shorter than {@link reserve} allows.
+   */
+  adoptAdjacency(buffer: SharedArrayBuffer): void {
+    const bytes = this.maxSlots * this.stride * 4;
+    if (isGrowable(buffer) || buffer.byteLength < bytes) {
+      throw new RangeError(`adoptAdjacency: needs a fixed buffer of at least ${bytes} bytes, got ${isGrowable(buffer) ? "a growable one" : `${buffer.byteLength} bytes`}`);
+    }
+    if (this.presentCount !== 0) throw new RangeError("adoptAdjacency: the graph already has nodes");
+    this.buffers.adjacency = buffer;
+    this.view(this.capacity);
   }
 
   /** Recomputes the counters after the arrays were loaded wholesale. */

@@ -12,6 +12,11 @@ export interface GrowableSharedBuffer extends SharedArrayBuffer {
   grow(byteLength: number): void;
 }
 
+/** True for a buffer made by {@link growableSharedBuffer} (or any growable one). */
+export function isGrowable(buffer: SharedArrayBuffer): buffer is GrowableSharedBuffer {
+  return (buffer as { growable?: boolean }).growable === true;
+}
+
 /** The most bytes one growable shared buffer may reserve in this runtime (V8: 4 GiB). */
 export const MAX_GROWABLE_BYTES = 2 ** 32;
 

@@ -7,6 +7,7 @@ import { crc32c } from "../internal/crc32c.js";
 import { mulberry32 } from "../internal/seeded-random.js";
 import type { Metric } from "../types.js";
 import {
+  ANN_ADJACENCY_ALIGN,
   ANN_INDEX_FILE_HEADER,
   ANN_INDEX_TEMP_SUFFIX,
   ANN_PARAMS_BYTES,
@@ -15,17 +16,21 @@ import {
   type AnnIndexFileLayout,
   type AnnIndexSnapshot,
   type AnnSectionName,
+  adjacencyReserveBytes,
   annIndexFileLayout,
   readAnnIndexFile,
   writeAnnIndexFile,
 } from "./ann-index-file.js";
 import { HEADER_CRC_OFFSET, HEADER_FIELDS_END, HEADER_SIZE, encodeHeader } from "./file-header.js";
+import { loadMemoryMap } from "./memory-map.js";
 
 interface SnapshotSpec {
   dim: number;
   m: number;
   maxDegree: number;
   slotLimit: number;
+  /** Adjacency entries per slot; default maxDegree + 1 (a graph's lists have slack past R). */
+  stride?: number;
   metric?: Metric;
   seed?: number;
   /** Fraction of slots left out of the graph. */
@@ -50,12 +55,13 @@ function pqOffsets(dim: number, m: number): Int32Array {
 function randomSnapshot(spec: SnapshotSpec): AnnIndexSnapshot {
   const random = mulberry32(spec.seed ?? 1);
   const { dim, m, maxDegree: R, slotLimit: n } = spec;
+  const S = spec.stride ?? R + 1;
   const centroids = new Float32Array(dim * 256);
   for (let i = 0; i < centroids.length; i++) centroids[i] = random() * 2 - 1;
   const present = new Uint8Array(n);
   const deleted = new Uint8Array(n);
   const degrees = new Uint16Array(n);
-  const adjacency = new Uint32Array(n * R);
+  const adjacency = new Uint32Array(n * S);
   const codes = new Uint8Array(n * m);
   const live: number[] = [];
   for (let s = 0; s < n; s++) {
@@ -65,11 +71,11 @@ function randomSnapshot(spec: SnapshotSpec): AnnIndexSnapshot {
     else live.push(s);
   }
   for (let s = 0; s < n; s++) {
-    for (let j = 0; j < R; j++) adjacency[s * R + j] = (random() * 0xffffffff) >>> 0;
+    for (let j = 0; j < S; j++) adjacency[s * S + j] = (random() * 0xffffffff) >>> 0;
     if (present[s] !== 1) continue;
     const degree = Math.floor(random() * (R + 1));
     degrees[s] = degree;
-    for (let j = 0; j < degree; j++) adjacency[s * R + j] = Math.floor(random() * n);
+    for (let j = 0; j < degree; j++) adjacency[s * S + j] = Math.floor(random() * n);
   }
   for (let i = 0; i < codes.length; i++) codes[i] = Math.floor(random() * 256);
   const entry = live.length > 0 ? live[Math.floor(random() * live.length)]! : -1;
@@ -88,6 +94,7 @@ function randomSnapshot(spec: SnapshotSpec): AnnIndexSnapshot {
     present,
     deleted,
     degrees,
+    stride: S,
     adjacency,
     codes,
   };
@@ -96,7 +103,7 @@ function randomSnapshot(spec: SnapshotSpec): AnnIndexSnapshot {
 /** A deep copy with adjacency entries past each degree set to 0: what a read gives back. */
 function normalized(s: AnnIndexSnapshot): AnnIndexSnapshot {
   const adjacency = s.adjacency.slice();
-  for (let slot = 0; slot < s.slotLimit; slot++) adjacency.fill(0, slot * s.maxDegree + s.degrees[slot]!, (slot + 1) * s.maxDegree);
+  for (let slot = 0; slot < s.slotLimit; slot++) adjacency.fill(0, slot * s.stride + s.degrees[slot]!, (slot + 1) * s.stride);
   return {
     ...s,
     pq: { m: s.pq.m, offsets: s.pq.offsets.slice(), centroids: s.pq.centroids.slice() },
@@ -114,7 +121,7 @@ function bytesOf(a: ArrayBufferView): Buffer {
 
 /** Field-by-field equality; arrays compared by type and bytes (bit-exact floats). */
 function expectSameSnapshot(actual: AnnIndexSnapshot, expected: AnnIndexSnapshot): void {
-  const scalars = ["dim", "metric", "maxDegree", "buildListSize", "alpha", "efSearch", "pqSampleSize", "seed", "slotLimit", "entry"] as const;
+  const scalars = ["dim", "metric", "maxDegree", "stride", "buildListSize", "alpha", "efSearch", "pqSampleSize", "seed", "slotLimit", "entry"] as const;
   for (const key of scalars) expect(actual[key], key).toBe(expected[key]);
   expect(actual.pq.m).toBe(expected.pq.m);
   const arrays: [string, ArrayBufferView, ArrayBufferView][] = [
@@ -128,7 +135,7 @@ function expectSameSnapshot(actual: AnnIndexSnapshot, expected: AnnIndexSnapshot
   ];
   for (const [name, a, e] of arrays) {
     expect(a.constructor, name).toBe(e.constructor);
-    expect(a.byteLength, name).toBe(e.byteLength);
+    expect((a as Uint8Array).length, name).toBe((e as Uint8Array).length);
     expect(Buffer.compare(bytesOf(a), bytesOf(e)), name).toBe(0);
   }
 }
@@ -161,7 +168,27 @@ function expectCorruption(fn: () => unknown, file: string): CorruptionError {
 }
 
 function layoutOf(s: AnnIndexSnapshot): AnnIndexFileLayout {
-  return annIndexFileLayout({ dim: s.dim, maxDegree: s.maxDegree, m: s.pq.m, slotLimit: s.slotLimit });
+  return annIndexFileLayout({ dim: s.dim, m: s.pq.m, slotLimit: s.slotLimit, stride: s.stride });
+}
+
+/**
+ * Rewrites the version 2 file at `file` (written for a snapshot whose stride is its maxDegree) as
+ * the version 1 file of the same index: the same payloads, no alignment, stride field 0.
+ */
+function rewriteAsVersion1(file: string, s: AnnIndexSnapshot): void {
+  expect(s.stride).toBe(s.maxDegree);
+  const v2 = new Uint8Array(fs.readFileSync(file));
+  const from = layoutOf(s);
+  const to = annIndexFileLayout({ dim: s.dim, m: s.pq.m, slotLimit: s.slotLimit, stride: s.maxDegree, version: 1 });
+  const out = new Uint8Array(to.fileBytes);
+  const fields = { dim: s.dim, metric: ["cosine", "l2", "ip"].indexOf(s.metric), pqBits: 8, maxDegree: s.maxDegree, m: s.pq.m, entryPlusOne: s.entry + 1, slotLimit: s.slotLimit, stride: 0 };
+  out.set(encodeHeader(ANN_INDEX_FILE_HEADER, fields, 1), 0);
+  for (const name of ANN_SECTION_NAMES) {
+    const a = from.sections[name];
+    const b = to.sections[name];
+    out.set(v2.subarray(a.frameOffset, a.payloadOffset + a.payloadBytes), b.frameOffset);
+  }
+  fs.writeFileSync(file, out);
 }
 
 /** Recomputes a section's stored checksum after a test edited its payload on purpose. */
@@ -179,7 +206,7 @@ function resealHeader(bytes: Uint8Array): void {
 describe("ANN index file layout", () => {
   it("places the documented header fields", () => {
     expect(ANN_INDEX_FILE_HEADER.magic).toBe("OMENANN\0");
-    expect(ANN_INDEX_FILE_HEADER.version).toBe(1);
+    expect(ANN_INDEX_FILE_HEADER.version).toBe(2);
     expect(ANN_INDEX_FILE_HEADER.fields).toEqual({
       dim: { offset: 16, type: "u32" },
       metric: { offset: 20, type: "u8" },
@@ -188,39 +215,46 @@ describe("ANN index file layout", () => {
       m: { offset: 24, type: "u32" },
       entryPlusOne: { offset: 28, type: "u32" },
       slotLimit: { offset: 32, type: "u32" },
+      stride: { offset: 36, type: "u16" },
     });
     expect(ANN_SECTION_FRAME_BYTES).toBe(16);
     expect(ANN_PARAMS_BYTES).toBe(32);
     expect(ANN_SECTION_NAMES).toEqual(["params", "pqOffsets", "pqCentroids", "present", "deleted", "degrees", "adjacency", "codes"]);
   });
 
-  it("matches the module comment's example (dim 4, m 2, R 3, slotLimit 5)", () => {
-    const layout = annIndexFileLayout({ dim: 4, maxDegree: 3, m: 2, slotLimit: 5 });
+  it("matches the module comment's example (dim 4, m 2, R 3, stride 4, slotLimit 5)", () => {
+    const layout = annIndexFileLayout({ dim: 4, m: 2, slotLimit: 5, stride: 4 });
     const frames = ANN_SECTION_NAMES.map((name) => layout.sections[name].frameOffset);
-    expect(frames).toEqual([64, 112, 144, 4256, 4280, 4304, 4336, 4416]);
-    expect(ANN_SECTION_NAMES.map((name) => layout.sections[name].payloadBytes)).toEqual([32, 12, 4096, 5, 5, 10, 60, 10]);
-    expect(layout.fileBytes).toBe(4448);
+    expect(frames).toEqual([64, 112, 144, 4256, 4280, 4304, 65520, 65616]);
+    expect(ANN_SECTION_NAMES.map((name) => layout.sections[name].payloadBytes)).toEqual([32, 12, 4096, 5, 5, 10, 80, 10]);
+    expect(layout.fileBytes).toBe(65648);
+    expect(layout.sections.adjacency.payloadOffset % ANN_ADJACENCY_ALIGN).toBe(0);
     for (const name of ANN_SECTION_NAMES) {
       const s = layout.sections[name];
       expect(s.frameOffset % 8).toBe(0);
       expect(s.payloadOffset).toBe(s.frameOffset + 16);
-      expect(s.end - (s.payloadOffset + s.payloadBytes)).toBeLessThan(8);
+      // Only the degrees section pads up to the aligned adjacency frame.
+      if (name !== "degrees") expect(s.end - (s.payloadOffset + s.payloadBytes)).toBeLessThan(8);
     }
+    // Version 1 (still read): stride = maxDegree, no alignment.
+    const v1 = annIndexFileLayout({ dim: 4, m: 2, slotLimit: 5, stride: 3, version: 1 });
+    expect(ANN_SECTION_NAMES.map((name) => v1.sections[name].frameOffset)).toEqual([64, 112, 144, 4256, 4280, 4304, 4336, 4416]);
+    expect(v1.fileBytes).toBe(4448);
   });
 
   it("holds the documented bytes in a written file", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "omendb-"));
     try {
       const file = path.join(dir, "index.ann");
-      const snap = randomSnapshot({ dim: 4, m: 2, maxDegree: 3, slotLimit: 5, metric: "ip", absent: 0, tombstones: 0 });
+      const snap = randomSnapshot({ dim: 4, m: 2, maxDegree: 3, stride: 4, slotLimit: 5, metric: "ip", absent: 0, tombstones: 0 });
       snap.alpha = 1.5;
       snap.seed = -7.25;
       await writeAnnIndexFile(file, snap);
       const bytes = fs.readFileSync(file);
-      expect(bytes.length).toBe(4448);
+      expect(bytes.length).toBe(65648);
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       expect(bytes.subarray(0, 8).toString("latin1")).toBe("OMENANN\0");
-      expect(view.getUint32(8, true)).toBe(1);
+      expect(view.getUint32(8, true)).toBe(2);
       expect(view.getUint32(12, true)).toBe(64);
       expect(view.getUint32(16, true)).toBe(4);
       expect(view.getUint8(20)).toBe(2);
@@ -229,7 +263,8 @@ describe("ANN index file layout", () => {
       expect(view.getUint32(24, true)).toBe(2);
       expect(view.getUint32(28, true)).toBe(snap.entry + 1);
       expect(view.getUint32(32, true)).toBe(5);
-      expect(bytes.subarray(36, 60).every((b) => b === 0)).toBe(true);
+      expect(view.getUint16(36, true)).toBe(4);
+      expect(bytes.subarray(38, 60).every((b) => b === 0)).toBe(true);
       expect(view.getUint32(60, true)).toBe(crc32c(bytes.subarray(0, 60)));
       // params section
       expect(view.getUint32(64, true)).toBe(32);
@@ -245,12 +280,14 @@ describe("ANN index file layout", () => {
       // pq offsets: 3 i32 then 4 bytes of padding
       expect([view.getInt32(128, true), view.getInt32(132, true), view.getInt32(136, true)]).toEqual([0, 2, 4]);
       expect(view.getUint32(140, true)).toBe(0);
-      // degrees of slot 0 and the first adjacency entry
+      // degrees of slot 0, zeros up to the adjacency frame, whose payload starts at 64 KiB
       expect(view.getUint16(4320, true)).toBe(snap.degrees[0]);
-      expect(view.getUint32(4336, true)).toBe(60);
+      expect(bytes.subarray(4330, 65520).every((b) => b === 0)).toBe(true);
+      expect(view.getUint32(65520, true)).toBe(80);
+      expect(view.getUint32(65536 + 4 * 4, true)).toBe(snap.degrees[1]! > 0 ? snap.adjacency[4]! : 0); // slot 1's first neighbour
       // codes end the file, followed by 6 bytes of padding
-      expect(Array.from(bytes.subarray(4432, 4442))).toEqual(Array.from(snap.codes));
-      expect(Array.from(bytes.subarray(4442))).toEqual([0, 0, 0, 0, 0, 0]);
+      expect(Array.from(bytes.subarray(65632, 65642))).toEqual(Array.from(snap.codes));
+      expect(Array.from(bytes.subarray(65642))).toEqual([0, 0, 0, 0, 0, 0]);
       // every frame's length and checksum
       const layout = layoutOf(snap);
       for (const name of ANN_SECTION_NAMES) {
@@ -317,6 +354,59 @@ describe("ANN index file", () => {
       }
     });
 
+    it("reads a version 1 file (lists of maxDegree entries, no alignment)", async () => {
+      const snap = randomSnapshot({ dim: 12, m: 4, maxDegree: 6, stride: 6, slotLimit: 300, seed: 3 });
+      await writeAnnIndexFile(file, snap);
+      rewriteAsVersion1(file, snap);
+      expect(fs.statSync(file).size).toBe(annIndexFileLayout({ dim: 12, m: 4, slotLimit: 300, stride: 6, version: 1 }).fileBytes);
+      for (const mapAdjacency of [false, true]) {
+        const back = readAnnIndexFile(file, { dim: 12, metric: "l2" }, { mapAdjacency });
+        expectSameSnapshot(back, normalized(snap));
+        expect(back.adjacency.buffer).toBeInstanceOf(ArrayBuffer); // never mapped: not aligned
+      }
+    });
+
+    describe.skipIf(loadMemoryMap().mapPrivate === undefined)("with the lists mapped (memory-map addon built)", () => {
+      it("reads the same index, the lists in a fixed shared buffer the graph never outgrows", async () => {
+        const snap = randomSnapshot({ dim: 16, m: 4, maxDegree: 8, stride: 11, slotLimit: 2_000, seed: 9 });
+        await writeAnnIndexFile(file, snap);
+        const back = readAnnIndexFile(file, { dim: 16, metric: "l2" }, { mapAdjacency: true });
+        expectSameSnapshot(back, normalized(snap));
+        const buffer = back.adjacency.buffer as SharedArrayBuffer;
+        expect(buffer).toBeInstanceOf(SharedArrayBuffer);
+        expect(buffer.byteLength).toBe(adjacencyReserveBytes(11));
+        expect((buffer as { growable?: boolean }).growable).toBe(false);
+        // Past the lists: zeros (the file's next section is not visible), and writable.
+        const all = new Uint32Array(buffer);
+        expect(all.subarray(2_000 * 11, 2_000 * 11 + 4096).every((v) => v === 0)).toBe(true);
+        all[2_000 * 11 + 5] = 7;
+        expect(all[2_000 * 11 + 5]).toBe(7);
+      });
+
+      it("keeps writes to the mapped lists out of the file (copy-on-write)", async () => {
+        const snap = randomSnapshot({ dim: 8, m: 2, maxDegree: 4, slotLimit: 500, seed: 4 });
+        await writeAnnIndexFile(file, snap);
+        const before = fs.readFileSync(file);
+        const back = readAnnIndexFile(file, { dim: 8, metric: "l2" }, { mapAdjacency: true });
+        back.adjacency.fill(0xabcdef);
+        expect(Buffer.compare(fs.readFileSync(file), before)).toBe(0);
+        expectSameSnapshot(readAnnIndexFile(file, { dim: 8, metric: "l2" }, { mapAdjacency: true }), normalized(snap));
+      });
+
+      it("reports damage to the mapped lists as when reading them", async () => {
+        const snap = randomSnapshot({ dim: 8, m: 2, maxDegree: 4, slotLimit: 500, seed: 4 });
+        await writeAnnIndexFile(file, snap);
+        const bytes = new Uint8Array(fs.readFileSync(file));
+        const adjacency = layoutOf(snap).sections.adjacency;
+        bytes[adjacency.payloadOffset + 123] = bytes[adjacency.payloadOffset + 123]! ^ 0x10;
+        fs.writeFileSync(file, bytes);
+        const read = expectCorruption(() => readAnnIndexFile(file, { dim: 8, metric: "l2" }), file);
+        const mapped = expectCorruption(() => readAnnIndexFile(file, { dim: 8, metric: "l2" }, { mapAdjacency: true }), file);
+        expect(mapped.offset).toBe(adjacency.frameOffset);
+        expect(mapped.message).toBe(read.message);
+      });
+    });
+
     it("keeps arbitrary finite params exactly", async () => {
       const snap = randomSnapshot({ dim: 4, m: 2, maxDegree: 2, slotLimit: 3 });
       Object.assign(snap, { alpha: 0.1 + 0.2, seed: -0, buildListSize: 0xffffffff, efSearch: 1, pqSampleSize: 123_456_789 });
@@ -328,7 +418,7 @@ describe("ANN index file", () => {
     });
 
     it("ignores neighbours of slots not in the graph and entries past a degree", async () => {
-      const snap = randomSnapshot({ dim: 4, m: 2, maxDegree: 4, slotLimit: 6, absent: 0, tombstones: 0 });
+      const snap = randomSnapshot({ dim: 4, m: 2, maxDegree: 4, stride: 4, slotLimit: 6, absent: 0, tombstones: 0 });
       // Slot 5 leaves the graph but keeps a degree and out-of-range neighbours: ignored on both sides.
       snap.present[5] = 0;
       snap.degrees[5] = 3;
@@ -383,12 +473,15 @@ describe("ANN index file", () => {
         throw new Error(`byte ${at} lies in no region`);
       };
       const hitSections = new Set<string>();
-      // Every byte, except that inside the 2 KiB of centroids every 7th byte stands for its neighbours.
+      // Every byte, except that inside the 2 KiB of centroids every 7th byte stands for its neighbours,
+      // and inside the ~64 KiB of zeros before the aligned adjacency frame every 61st.
       const centroids = layout.sections.pqCentroids;
+      const degrees = layout.sections.degrees;
       const positions: number[] = [];
       for (let at = 0; at < original.length; at++) {
-        const inside = at > centroids.payloadOffset + 8 && at < centroids.payloadOffset + centroids.payloadBytes - 8;
-        if (!inside || at % 7 === 0) positions.push(at);
+        const inCentroids = at > centroids.payloadOffset + 8 && at < centroids.payloadOffset + centroids.payloadBytes - 8;
+        const inGap = at > degrees.payloadOffset + degrees.payloadBytes + 8 && at < degrees.end - 8;
+        if (inCentroids ? at % 7 === 0 : inGap ? at % 61 === 0 : true) positions.push(at);
       }
       for (const at of positions) {
         const damaged = original.slice();
@@ -463,8 +556,8 @@ describe("ANN index file", () => {
       const bytes = new Uint8Array(fs.readFileSync(file));
       const header = encodeHeader(
         ANN_INDEX_FILE_HEADER,
-        { dim: 2, metric: 1, pqBits: 8, maxDegree: 3, m: 2, entryPlusOne: snap.entry + 1, slotLimit: 5 },
-        2,
+        { dim: 2, metric: 1, pqBits: 8, maxDegree: 3, m: 2, entryPlusOne: snap.entry + 1, slotLimit: 5, stride: 4 },
+        3,
       );
       bytes.set(header, 0);
       fs.writeFileSync(file, bytes);
@@ -489,8 +582,8 @@ describe("ANN index file", () => {
       beforeEach(async () => {
         snap = randomSnapshot({ ...spec, tombstones: 0, seed: 5 });
         snap.degrees[2] = 2;
-        snap.adjacency[2 * 3] = 1;
-        snap.adjacency[2 * 3 + 1] = 4;
+        snap.adjacency[2 * 4] = 1;
+        snap.adjacency[2 * 4 + 1] = 4;
         snap.entry = 3;
         await writeAnnIndexFile(file, snap);
         original = new Uint8Array(fs.readFileSync(file));
@@ -525,7 +618,8 @@ describe("ANN index file", () => {
           v.setUint32(28, 1, true);
           v.setUint32(32, 4, true);
         });
-        expect(err.offset).toBe(annIndexFileLayout({ dim: 2, maxDegree: 3, m: 2, slotLimit: 4 }).fileBytes);
+        expect(err.offset).toBe(annIndexFileLayout({ dim: 2, m: 2, slotLimit: 4, stride: 4 }).fileBytes);
+        expect(corruptWith("header", (v) => v.setUint16(36, 2, true)).offset).toBe(36); // stride below maxDegree
         // A huge slotLimit is refused by size before anything is allocated.
         expect(corruptWith("header", (v) => v.setUint32(32, 0xffffffff, true)).offset).toBe(original.length);
       });
@@ -567,8 +661,8 @@ describe("ANN index file", () => {
         expect(expectCorruption(() => readAnnIndexFile(file, expect2), file).offset).toBe(sec.deleted.payloadOffset + 1);
 
         expect(corruptWith("degrees", (v, p) => v.setUint16(p + 2 * 2, 4, true)).offset).toBe(sec.degrees.payloadOffset + 4);
-        // Slot 2's second neighbour (entry 7 of the adjacency) set to slotLimit.
-        expect(corruptWith("adjacency", (v, p) => v.setUint32(p + 7 * 4, 5, true)).offset).toBe(sec.adjacency.payloadOffset + 7 * 4);
+        // Slot 2's second neighbour (entry 9 of the adjacency, 4 a slot) set to slotLimit.
+        expect(corruptWith("adjacency", (v, p) => v.setUint32(p + 9 * 4, 5, true)).offset).toBe(sec.adjacency.payloadOffset + 9 * 4);
       });
     });
   });
@@ -710,6 +804,7 @@ describe.skipIf(process.env["OMENDB_ANN_FILE_BENCH"] !== "1")("ANN index file th
       present,
       deleted,
       degrees,
+      stride: R,
       adjacency,
       codes,
     };

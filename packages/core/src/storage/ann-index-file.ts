@@ -1,11 +1,13 @@
 /**
  * The ANN index file: a snapshot of one collection's DiskANN index (Vamana graph, PQ codebook and
- * codes), written whole at checkpoint and read whole at open.
+ * codes), written whole at checkpoint. At open everything is read and checked; the neighbour lists
+ * may instead be memory-mapped copy-on-write (see {@link AnnIndexFileOptions.mapAdjacency}), so the
+ * graph's largest part stays in the page cache rather than in the process's private memory.
  *
  * Layout (integers little-endian; the common header is described in `file-header.ts`):
  *
  * ```
- * offset size  header field (magic "OMENANN\0", version 1)
+ * offset size  header field (magic "OMENANN\0", version 2; version 1 still reads)
  *     16    4  dim, u32 (>= 1)
  *     20    1  metric, u8: 0 cosine, 1 l2, 2 ip
  *     21    1  PQ bits per code, u8 (always 8: 256 centroids per sub-space)
@@ -13,10 +15,13 @@
  *     24    4  m, PQ sub-spaces = code bytes per slot, u32 (1..dim)
  *     28    4  entry + 1, u32 (0 = no entry point; else the entry is slot value - 1, < slotLimit)
  *     32    4  slotLimit, u32: the arrays cover slots [0, slotLimit)
- *     36   24  reserved, zero
+ *     36    2  stride, u16: adjacency entries per slot, >= maxDegree (version 1: 0, meaning maxDegree)
+ *     38   22  reserved, zero
  * ```
  *
- * Eight sections follow, in this fixed order, the first at byte 64. Each starts at a multiple of 8:
+ * Eight sections follow, in this fixed order, the first at byte 64. Each starts at a multiple of 8;
+ * from version 2 the adjacency section's payload starts at a multiple of {@link ANN_ADJACENCY_ALIGN}
+ * (so it can be mapped), the zero bytes before its frame counting as the degrees section's padding:
  *
  * ```
  * +0    8  payload length in bytes, u64 (must equal the length the header implies)
@@ -35,13 +40,15 @@
  * 3  present      slotLimit              u8 0/1: the slot is in the graph
  * 4  deleted      slotLimit              u8 0/1: tombstone awaiting consolidation (implies present)
  * 5  degrees      slotLimit * 2          u16 <= maxDegree
- * 6  adjacency    slotLimit * R * 4      u32: slot s's neighbours at [s * R, s * R + degree[s]), each < slotLimit;
- *                                        entries past the degree are written as 0 and ignored on read
+ * 6  adjacency    slotLimit * S * 4      u32: slot s's neighbours at [s * S, s * S + degree[s]), each < slotLimit,
+ *                                        S = stride (the graph's in-memory layout, so the section maps as
+ *                                        is); entries past the degree are written as 0 and ignored on read
  * 7  codes        slotLimit * m          u8: slot s's PQ code at [s * m, (s + 1) * m)
  * ```
  *
- * Example (dim 4, m 2, R 3, slotLimit 5; asserted in the tests): sections at 64, 112, 144, 4256,
- * 4280, 4304, 4336, 4416; file size 4448. An empty index (slotLimit 0) still has all eight frames.
+ * Example (version 2, dim 4, m 2, R 3, stride 4, slotLimit 5; asserted in the tests): sections at
+ * 64, 112, 144, 4256, 4280, 4304, 65520, 65616; file size 65648. An empty index (slotLimit 0) still
+ * has all eight frames.
  *
  * Invariants:
  * - INVARIANT: the file size is exactly what the header implies; every length, offset and array size
@@ -63,8 +70,10 @@ import fsp from "node:fs/promises";
 import nodePath from "node:path";
 import { CorruptionError, ioError, isOmenDBError } from "../errors.js";
 import { crc32c } from "../internal/crc32c.js";
+import { MAX_GROWABLE_BYTES } from "../internal/growable-shared-buffer.js";
 import type { Metric } from "../types.js";
 import { syncDirectory } from "./directory-sync.js";
+import { loadMemoryMap } from "./memory-map.js";
 import { HEADER_SIZE, METRIC_CODES, decodeHeader, defineHeaderKind, encodeHeader, hex32, metricCode } from "./file-header.js";
 
 /**
@@ -98,7 +107,13 @@ export interface AnnIndexSnapshot {
   deleted: Uint8Array;
   /** Neighbour count of each slot, <= maxDegree (slotLimit entries). */
   degrees: Uint16Array;
-  /** `slotLimit * maxDegree` entries; entries past a node's degree are ignored (written as 0). */
+  /** Adjacency entries per slot (maxDegree..65,535). */
+  stride: number;
+  /**
+   * `slotLimit * stride` entries; entries past a node's degree are ignored (written as 0). When read
+   * with {@link AnnIndexFileOptions.mapAdjacency} its buffer may be the mapping: a SharedArrayBuffer
+   * longer than the array (see there).
+   */
   adjacency: Uint32Array;
   /** PQ codes, `slotLimit * m` bytes. */
   codes: Uint8Array;
@@ -114,6 +129,25 @@ export interface AnnIndexFileExpect {
 export interface AnnIndexFileOptions {
   /** Largest single read or write in bytes, rounded down to a multiple of 8 (at least 8). Default {@link ANN_INDEX_CHUNK_BYTES}. */
   readonly chunkBytes?: number;
+  /**
+   * Map the neighbour lists copy-on-write instead of reading them (version 2 files on little-endian
+   * hosts with the memory-map addon; otherwise they are read). The snapshot's `adjacency` is then a
+   * view of a SharedArrayBuffer of {@link adjacencyReserveBytes} bytes whose first pages are the
+   * file's and the rest zeros: pages cost private memory only once written. Checksum and contents
+   * are checked through the mapping, as when reading.
+   */
+  readonly mapAdjacency?: boolean;
+}
+
+/** Where a version 2 file's adjacency payload starts: a multiple of this (any page size up to 64 KiB). */
+export const ANN_ADJACENCY_ALIGN = 64 * 1024;
+
+/**
+ * Bytes of a mapped adjacency buffer for lists of `stride` entries: the whole-slot part of the 4 GiB
+ * a graph's lists may hold (the graph never grows past it, so a mapped buffer never has to grow).
+ */
+export function adjacencyReserveBytes(stride: number): number {
+  return Math.floor(MAX_GROWABLE_BYTES / (stride * 4)) * stride * 4;
 }
 
 /** Default size of one read or write. */
@@ -135,12 +169,13 @@ const F_MAX_DEGREE = 22;
 const F_M = 24;
 const F_ENTRY = 28;
 const F_SLOT_LIMIT = 32;
+const F_STRIDE = 36;
 
 /** The ANN index file's header (see the layout above). */
 export const ANN_INDEX_FILE_HEADER = defineHeaderKind({
   name: "ANN index file",
   magic: "OMENANN\0",
-  version: 1,
+  version: 2,
   fields: {
     dim: { offset: F_DIM, type: "u32" },
     metric: { offset: F_METRIC, type: "u8" },
@@ -149,6 +184,7 @@ export const ANN_INDEX_FILE_HEADER = defineHeaderKind({
     m: { offset: F_M, type: "u32" },
     entryPlusOne: { offset: F_ENTRY, type: "u32" },
     slotLimit: { offset: F_SLOT_LIMIT, type: "u32" },
+    stride: { offset: F_STRIDE, type: "u16" },
   },
 });
 
@@ -202,9 +238,12 @@ export interface AnnIndexFileLayout {
 /** The numbers the layout follows from. */
 export interface AnnIndexFileShape {
   readonly dim: number;
-  readonly maxDegree: number;
   readonly m: number;
   readonly slotLimit: number;
+  /** Adjacency entries per slot (version 1: maxDegree). */
+  readonly stride: number;
+  /** Format version; the adjacency payload is aligned from version 2. Default: the newest. */
+  readonly version?: number;
 }
 
 /** Computes where each section lies for a file of `shape` (no checks: pass valid numbers). */
@@ -216,18 +255,23 @@ export function annIndexFileLayout(shape: AnnIndexFileShape): AnnIndexFileLayout
     present: shape.slotLimit,
     deleted: shape.slotLimit,
     degrees: shape.slotLimit * 2,
-    adjacency: shape.slotLimit * shape.maxDegree * 4,
+    adjacency: shape.slotLimit * shape.stride * 4,
     codes: shape.slotLimit * shape.m,
   };
+  const aligned = (shape.version ?? ANN_INDEX_FILE_HEADER.version) >= 2;
+  const frameAt = (name: AnnSectionName, end: number): number =>
+    name === "adjacency" && aligned ? alignTo(end + ANN_SECTION_FRAME_BYTES, ANN_ADJACENCY_ALIGN) - ANN_SECTION_FRAME_BYTES : end;
   const sections = {} as Record<AnnSectionName, AnnSectionLayout>;
   let at = HEADER_SIZE;
-  for (const name of ANN_SECTION_NAMES) {
+  ANN_SECTION_NAMES.forEach((name, i) => {
     const payloadBytes = payload[name];
     const payloadOffset = at + ANN_SECTION_FRAME_BYTES;
+    const next = ANN_SECTION_NAMES[i + 1];
     const end = align8(payloadOffset + payloadBytes);
-    sections[name] = Object.freeze({ name, frameOffset: at, payloadOffset, payloadBytes, end });
-    at = end;
-  }
+    const padded = next === undefined ? end : frameAt(next, end);
+    sections[name] = Object.freeze({ name, frameOffset: at, payloadOffset, payloadBytes, end: padded });
+    at = padded;
+  });
   return Object.freeze({ sections: Object.freeze(sections), fileBytes: at });
 }
 
@@ -254,7 +298,7 @@ export async function writeAnnIndexFile(filePath: string, snapshot: AnnIndexSnap
   const chunkBytes = chunkSize(options);
   const s = snapshot;
   const m = s.pq.m;
-  const layout = annIndexFileLayout({ dim: s.dim, maxDegree: s.maxDegree, m, slotLimit: s.slotLimit });
+  const layout = annIndexFileLayout({ dim: s.dim, m, slotLimit: s.slotLimit, stride: s.stride });
   const header = encodeHeader(ANN_INDEX_FILE_HEADER, {
     dim: s.dim,
     metric: metricCode(s.metric),
@@ -263,6 +307,7 @@ export async function writeAnnIndexFile(filePath: string, snapshot: AnnIndexSnap
     m,
     entryPlusOne: s.entry + 1,
     slotLimit: s.slotLimit,
+    stride: s.stride,
   });
   const temp = filePath + ANN_INDEX_TEMP_SUFFIX;
   let handle: FileHandle | undefined;
@@ -276,7 +321,7 @@ export async function writeAnnIndexFile(filePath: string, snapshot: AnnIndexSnap
     await writeSection(handle, sec.present, typedChunks(s.present, 1, chunkBytes));
     await writeSection(handle, sec.deleted, typedChunks(s.deleted, 1, chunkBytes));
     await writeSection(handle, sec.degrees, typedChunks(s.degrees, 2, chunkBytes));
-    await writeSection(handle, sec.adjacency, adjacencyChunks(s.adjacency, s.degrees, s.maxDegree, chunkBytes));
+    await writeSection(handle, sec.adjacency, adjacencyChunks(s.adjacency, s.degrees, s.stride, chunkBytes));
     await writeSection(handle, sec.codes, typedChunks(s.codes, 1, chunkBytes));
     await handle.sync();
     const closing = handle;
@@ -306,6 +351,7 @@ export async function writeAnnIndexFile(filePath: string, snapshot: AnnIndexSnap
  * @throws OmenDBError (`IO`) when the file cannot be opened or read (including when it does not exist).
  */
 export function readAnnIndexFile(filePath: string, expect: AnnIndexFileExpect, options: AnnIndexFileOptions = {}): AnnIndexSnapshot {
+  const mapAdjacency = options.mapAdjacency === true;
   const chunkBytes = chunkSize(options);
   let fd: number;
   try {
@@ -314,13 +360,13 @@ export function readAnnIndexFile(filePath: string, expect: AnnIndexFileExpect, o
     throw ioError(`opening ANN index file ${filePath}`, err);
   }
   try {
-    return readOpen(filePath, fd, expect, chunkBytes);
+    return readOpen(filePath, fd, expect, chunkBytes, mapAdjacency);
   } finally {
     fs.closeSync(fd);
   }
 }
 
-function readOpen(file: string, fd: number, expect: AnnIndexFileExpect, chunkBytes: number): AnnIndexSnapshot {
+function readOpen(file: string, fd: number, expect: AnnIndexFileExpect, chunkBytes: number, mapAdjacency: boolean): AnnIndexSnapshot {
   const corrupt = (offset: number, what: string, expected: string, actual: number | string): CorruptionError =>
     new CorruptionError({ file, offset, expected, actual: String(actual), what: `ANN index file ${what}` });
   let size: number;
@@ -331,20 +377,24 @@ function readOpen(file: string, fd: number, expect: AnnIndexFileExpect, chunkByt
   }
   const head = new Uint8Array(HEADER_SIZE);
   const got = readAt(file, fd, head, 0, HEADER_SIZE, 0);
-  const { fields } = decodeHeader(ANN_INDEX_FILE_HEADER, head.subarray(0, got), file);
+  const { version, fields } = decodeHeader(ANN_INDEX_FILE_HEADER, head.subarray(0, got), file);
 
   const { dim, maxDegree, m, slotLimit, entryPlusOne } = fields;
+  const stride = version === 1 ? maxDegree : fields.stride;
   if (dim < 1) throw corrupt(F_DIM, "dim out of range", ">= 1", dim);
   const metric = METRIC_CODES[fields.metric];
   if (metric === undefined) throw corrupt(F_METRIC, "metric code unknown", `0..${METRIC_CODES.length - 1}`, fields.metric);
   if (fields.pqBits !== ANN_PQ_BITS) throw corrupt(F_PQ_BITS, "PQ bits unsupported", String(ANN_PQ_BITS), fields.pqBits);
   if (maxDegree < 1) throw corrupt(F_MAX_DEGREE, "maxDegree out of range", ">= 1", maxDegree);
+  if (version === 1 ? fields.stride !== 0 : stride < maxDegree) {
+    throw corrupt(F_STRIDE, "stride out of range", version === 1 ? "0 (version 1)" : `${maxDegree}..${MAX_DEGREE}`, fields.stride);
+  }
   if (m < 1 || m > dim) throw corrupt(F_M, "PQ sub-space count out of range", `1..${dim}`, m);
   if (entryPlusOne > slotLimit) throw corrupt(F_ENTRY, "entry out of range", `-1..${slotLimit - 1}`, entryPlusOne - 1);
   if (expect.dim !== dim) throw corrupt(F_DIM, "dim differs from the expected dim", String(expect.dim), dim);
   if (expect.metric !== metric) throw corrupt(F_METRIC, "metric differs from the expected metric", expect.metric, metric);
 
-  const layout = annIndexFileLayout({ dim, maxDegree, m, slotLimit });
+  const layout = annIndexFileLayout({ dim, m, slotLimit, stride, version });
   if (size !== layout.fileBytes) {
     throw corrupt(Math.min(size, layout.fileBytes), size < layout.fileBytes ? "truncated" : "longer than its header implies", `${layout.fileBytes} bytes`, `${size} bytes`);
   }
@@ -356,11 +406,12 @@ function readOpen(file: string, fd: number, expect: AnnIndexFileExpect, chunkByt
   const present = new Uint8Array(slotLimit);
   const deleted = new Uint8Array(slotLimit);
   const degrees = new Uint16Array(slotLimit);
-  const adjacency = new Uint32Array(slotLimit * maxDegree);
+  const mapped = mapAdjacency && version >= 2 ? mapSection(file, fd, sec.adjacency, adjacencyReserveBytes(stride)) : undefined;
+  const adjacency = mapped === undefined ? new Uint32Array(slotLimit * stride) : new Uint32Array(mapped, 0, slotLimit * stride);
   const codes = new Uint8Array(slotLimit * m);
   const targets: Record<AnnSectionName, ArrayBufferView> = { params, pqOffsets: offsets, pqCentroids: centroids, present, deleted, degrees, adjacency, codes };
   const frame = new Uint8Array(ANN_SECTION_FRAME_BYTES);
-  const padding = new Uint8Array(8);
+  const padding = new Uint8Array(Math.min(ANN_ADJACENCY_ALIGN, chunkBytes));
   for (const name of ANN_SECTION_NAMES) {
     const s = sec[name];
     readAt(file, fd, frame, 0, ANN_SECTION_FRAME_BYTES, s.frameOffset);
@@ -373,16 +424,17 @@ function readOpen(file: string, fd: number, expect: AnnIndexFileExpect, chunkByt
     let crc = 0;
     for (let done = 0; done < bytes.length; ) {
       const n = Math.min(chunkBytes, bytes.length - done);
-      const read = readAt(file, fd, bytes, done, n, s.payloadOffset + done);
-      if (read < n) throw corrupt(s.payloadOffset + done + read, "truncated", `${layout.fileBytes} bytes`, `${s.payloadOffset + done + read} bytes`);
+      if (target !== adjacency || mapped === undefined) {
+        const read = readAt(file, fd, bytes, done, n, s.payloadOffset + done);
+        if (read < n) throw corrupt(s.payloadOffset + done + read, "truncated", `${layout.fileBytes} bytes`, `${s.payloadOffset + done + read} bytes`);
+      }
       crc = crc32c(bytes.subarray(done, done + n), crc);
       done += n;
     }
     const stored = getU32(frame, 8);
     if (stored !== crc) throw corrupt(s.frameOffset, `${name} section checksum mismatch`, hex32(stored), hex32(crc));
-    const padStart = s.payloadOffset + s.payloadBytes;
-    const padBytes = s.end - padStart;
-    if (padBytes > 0) {
+    for (let padStart = s.payloadOffset + s.payloadBytes; padStart < s.end; padStart += padding.length) {
+      const padBytes = Math.min(padding.length, s.end - padStart);
       readAt(file, fd, padding, 0, padBytes, padStart);
       for (let i = 0; i < padBytes; i++) {
         if (padding[i] !== 0) throw corrupt(padStart + i, `${name} section padding not zero`, "0x00", `0x${padding[i]!.toString(16).padStart(2, "0")}`);
@@ -407,6 +459,7 @@ function readOpen(file: string, fd: number, expect: AnnIndexFileExpect, chunkByt
     present,
     deleted,
     degrees,
+    stride,
     adjacency,
     codes,
   };
@@ -462,7 +515,7 @@ function findContentFault(s: AnnIndexSnapshot): ContentFault | undefined {
 
   const n = s.slotLimit;
   const R = s.maxDegree;
-  const { present, deleted, degrees, adjacency } = s;
+  const { present, deleted, degrees, adjacency, stride } = s;
   for (let slot = 0; slot < n; slot++) {
     const p = present[slot]!;
     const d = deleted[slot]!;
@@ -472,7 +525,7 @@ function findContentFault(s: AnnIndexSnapshot): ContentFault | undefined {
     const degree = degrees[slot]!;
     if (degree > R) return fault("degrees", slot, `degree of slot ${slot} above maxDegree`, `<= ${R}`, degree);
     if (p === 1) {
-      const base = slot * R;
+      const base = slot * stride;
       for (let j = base; j < base + degree; j++) {
         if (adjacency[j]! >= n) return fault("adjacency", j, `neighbour ${j - base} of slot ${slot} out of range`, `< ${n}`, adjacency[j]!);
       }
@@ -493,6 +546,7 @@ function checkSnapshotShape(s: AnnIndexSnapshot): void {
   intIn(s.dim, 1, MAX_U32, "dim");
   metricCode(s.metric);
   intIn(s.maxDegree, 1, MAX_DEGREE, "maxDegree");
+  intIn(s.stride, s.maxDegree, MAX_DEGREE, "stride");
   const pq = s.pq;
   intIn(pq.m, 1, s.dim, "pq.m");
   intIn(s.slotLimit, 0, MAX_U32, "slotLimit");
@@ -503,7 +557,7 @@ function checkSnapshotShape(s: AnnIndexSnapshot): void {
     [s.present, Uint8Array, s.slotLimit, "present"],
     [s.deleted, Uint8Array, s.slotLimit, "deleted"],
     [s.degrees, Uint16Array, s.slotLimit, "degrees"],
-    [s.adjacency, Uint32Array, s.slotLimit * s.maxDegree, "adjacency"],
+    [s.adjacency, Uint32Array, s.slotLimit * s.stride, "adjacency"],
     [s.codes, Uint8Array, s.slotLimit * pq.m, "codes"],
   ];
   for (const [array, type, length, what] of arrays) {
@@ -575,7 +629,7 @@ function* typedChunks(array: ArrayBufferView, elementBytes: number, chunkBytes: 
   }
 }
 
-/** The adjacency in chunks of whole nodes, copied so that entries past each node's degree are 0. */
+/** The adjacency (`R` entries a node) in chunks of whole nodes, copied so that entries past each node's degree are 0. */
 function* adjacencyChunks(adjacency: Uint32Array, degrees: Uint16Array, R: number, chunkBytes: number): Generator<Uint8Array> {
   const nodes = degrees.length;
   if (nodes === 0) return;
@@ -628,7 +682,26 @@ function chunkSize(options: AnnIndexFileOptions): number {
 }
 
 function align8(n: number): number {
-  return Math.ceil(n / 8) * 8;
+  return alignTo(n, 8);
+}
+
+function alignTo(n: number, unit: number): number {
+  return Math.ceil(n / unit) * unit;
+}
+
+/**
+ * The payload of section `s` mapped copy-on-write into a buffer of `reserve` bytes, or undefined
+ * when it cannot be (no addon, a big-endian host, a payload not page-aligned, or mmap failing:
+ * the caller then reads it).
+ */
+function mapSection(file: string, fd: number, s: AnnSectionLayout, reserve: number): SharedArrayBuffer | undefined {
+  const mapPrivate = loadMemoryMap().mapPrivate;
+  if (mapPrivate === undefined || !LITTLE_ENDIAN || s.payloadBytes > reserve) return undefined;
+  try {
+    return mapPrivate(fd, s.payloadOffset, s.payloadBytes, reserve);
+  } catch {
+    return undefined;
+  }
 }
 
 function getU32(buffer: Uint8Array, at: number): number {

@@ -1,14 +1,15 @@
 /**
- * Loads the memory-map addon (`native/mmap.c`, compiled by `scripts/build-native.mjs` into
+ * Loads the memory-map addon (`native/mmap.cc`, compiled by `scripts/build-native.mjs` into
  * `native/mmap.node`) once per thread. The only place that touches native code: when the addon is
- * missing or does not load, `map` is undefined and `reason` says why, and vector files are read
- * with positional reads instead (`vector-pages.ts`).
+ * missing or does not load, its functions are undefined and `reason` says why; vector files are then
+ * read with positional reads (`vector-pages.ts`) and neighbour lists read into memory
+ * (`ann-index-file.ts`).
  */
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
-/** The addon's one function, or why there is none. */
+/** The addon's functions, or why there are none. */
 export interface MemoryMap {
   /**
    * Maps bytes [offset, offset + length) of the open file `fd` read-only and shared (`offset` a
@@ -17,7 +18,15 @@ export interface MemoryMap {
    * file has grown over them.
    */
   map?: (fd: number, offset: number, length: number) => ArrayBuffer;
-  /** Why `map` is undefined. */
+  /**
+   * A SharedArrayBuffer of `reserve` bytes whose bytes [0, length) start as the file's
+   * [offset, offset + length) (`offset` a multiple of the page size, the range inside the file),
+   * mapped copy-on-write: writes stay in this process and never reach the file; a page is private
+   * memory only once written. The rest reads as zeros. Unmapped when the last buffer over it, in any
+   * thread, is garbage-collected.
+   */
+  mapPrivate?: (fd: number, offset: number, length: number, reserve: number) => SharedArrayBuffer;
+  /** Why the functions are undefined. */
   reason?: string;
 }
 
@@ -34,8 +43,11 @@ export function loadMemoryMap(): MemoryMap {
     return loaded;
   }
   try {
-    const addon = createRequire(import.meta.url)(ADDON_PATH) as { map?: unknown };
-    loaded = typeof addon.map === "function" ? { map: addon.map as MemoryMap["map"] } : { reason: `${ADDON_PATH} has no map function` };
+    const addon = createRequire(import.meta.url)(ADDON_PATH) as { map?: unknown; mapPrivate?: unknown };
+    loaded =
+      typeof addon.map === "function" && typeof addon.mapPrivate === "function"
+        ? { map: addon.map as MemoryMap["map"], mapPrivate: addon.mapPrivate as MemoryMap["mapPrivate"] }
+        : { reason: `${ADDON_PATH} lacks map or mapPrivate (an older build: run the build again)` };
   } catch (err) {
     loaded = { reason: `${ADDON_PATH} did not load: ${(err as Error).message}` };
   }
