@@ -4,7 +4,7 @@
  * Two ways to read, with the same results:
  *
  * - `"mmap"`: the file is mapped read-only and shared through the memory-map addon
- *   (`native/mmap.c`, loaded by `memory-map.ts`); a copy is a memcpy from the page cache, and the
+ *   (`native/mmap.cc`, loaded by `memory-map.ts`); a copy is a memcpy from the page cache, and the
  *   vectors count as file-backed memory, not as the process's own.
  * - `"pread"`: positional reads straight into the buffer, one system call per vector or run; used
  *   where the addon is not built or cannot load, or when asked for (`OMENDB_VECTOR_READS=pread`).
