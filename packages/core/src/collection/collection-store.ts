@@ -59,11 +59,13 @@ export class CollectionStore {
     const store = new CollectionStore(key, dimension, metric, sqlite, vectors, options.indexPath, options.indexSettings);
     try {
       store.index.load();
-      for (const row of sqlite.loadRecords(key)) {
-        const metadata = row.metadata === null ? undefined : (JSON.parse(row.metadata) as Metadata);
-        store.table.load(row.slot, row.id, row.seq, metadata);
-        store.filters.set(row.slot, metadata);
-      }
+      const { table, filters } = store;
+      sqlite.loadRecords(key, (row) => {
+        const json = row[3];
+        const metadata = json === null ? undefined : (JSON.parse(json) as Metadata);
+        table.load(row[2], row[1], row[0], metadata);
+        filters.set(row[2], metadata);
+      });
       store.table.finishLoad();
       store.filters.compact();
     } catch (err) {

@@ -32,15 +32,11 @@ export interface CollectionRow {
   options: string;
 }
 
-/** A record row as loaded at open: everything but the document. */
-export interface RecordIndexRow {
-  seq: number;
-  id: string;
-  slot: number;
-  metadata: string | null;
-  /** Checksum of id, slot and metadata (see {@link rowChecksum}). */
-  crc: number;
-}
+/**
+ * A record row as loaded at open, everything but the document: [seq, id, slot, metadata JSON,
+ * crc] (raw rows: arrays are cheaper than row objects). `crc` is {@link rowChecksum}'s.
+ */
+export type RecordIndexRow = [seq: number, id: string, slot: number, metadata: string | null, crc: number];
 
 /** Most records one upsert batch may hold: `recordSeq` reserves this many per LSN. */
 export const MAX_BATCH_RECORDS = 1 << 20;
@@ -55,7 +51,28 @@ export function recordSeq(lsn: number, index: number): number {
  * flipped bit in a row would otherwise be served as data.
  */
 export function rowChecksum(id: string, slot: number, metadata: string | null): number {
-  return utf8Checksum(`${id}\u0000${slot}\u0000${metadata ?? ""}`);
+  // The UTF-8 of `${id}\0${slot}\0${metadata ?? ""}`, written piece by piece without building it.
+  const most = 3 * (id.length + (metadata === null ? 0 : metadata.length)) + 32;
+  if (utf8.length < most) utf8 = new Uint8Array(Math.max(most, utf8.length * 2));
+  const bytes = utf8;
+  let n = writeUtf8(id, 0);
+  bytes[n++] = 0;
+  if (slot >= 0 && slot <= 0x7fffffff && (slot | 0) === slot) {
+    let digits = 1;
+    for (let v = slot; v >= 10; v = (v / 10) | 0) digits++;
+    n += digits;
+    for (let i = n - 1, v = slot; i >= n - digits; i--, v = (v / 10) | 0) bytes[i] = 48 + (v % 10);
+  } else {
+    n = writeUtf8(String(slot), n);
+  }
+  bytes[n++] = 0;
+  if (metadata !== null) n = writeUtf8(metadata, n);
+  let prefix = prefixes[n];
+  if (prefix === undefined || prefix.buffer !== bytes.buffer) {
+    prefix = bytes.subarray(0, n);
+    if (n < prefixes.length) prefixes[n] = prefix;
+  }
+  return crc32c(prefix);
 }
 
 /** CRC-32C over a record's document (of an empty string for none, told apart by the NULL itself). */
@@ -67,6 +84,25 @@ const encoder = new TextEncoder();
 /** Reused for every checksum (opening a folder checks every row): no allocation per row. */
 let utf8 = new Uint8Array(4096);
 
+/** `utf8.subarray(0, n)` for short rows, made once per length and buffer: checking a short row allocates nothing. */
+const prefixes = new Array<Uint8Array | undefined>(257).fill(undefined);
+
+/** Writes `text`'s UTF-8 into `utf8` at `at` (which has room for it); returns the end. ASCII up to 256 chars is copied in JS. */
+function writeUtf8(text: string, at: number): number {
+  const n = text.length;
+  if (n <= 256) {
+    const bytes = utf8;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) break;
+      bytes[at + i] = c;
+    }
+    if (i === n) return at + n;
+  }
+  return at + encoder.encodeInto(text, utf8.subarray(at)).written;
+}
+
 /** CRC-32C of `text`'s UTF-8 bytes. */
 function utf8Checksum(text: string): number {
   if (utf8.length < text.length * 3) utf8 = new Uint8Array(Math.max(text.length * 3, utf8.length * 2));
@@ -77,6 +113,9 @@ function utf8Checksum(text: string): number {
 /** A record's document as read back with its checksum. */
 /** A document read: [id, seq, document, doc_crc] (raw rows: arrays are cheaper than row objects). */
 type DocumentRow = [id: string, seq: number, document: string | null, docCrc: number];
+
+/** Rows per page when {@link SqliteStore.loadRecords} reads a collection. */
+const LOAD_PAGE_ROWS = 2048;
 
 /** Documents are read in chunks of at most this many ids, with a statement of that many placeholders (prepared once per count). */
 const MAX_LISTED_IDS = 64;
@@ -150,7 +189,10 @@ export class SqliteStore {
       deleteCollectionRecords: db.prepare<[number]>("DELETE FROM records WHERE collection = ?"),
       renameCollection: db.prepare<[string, number]>("UPDATE collections SET name = ? WHERE key = ?"),
       setCollectionMetadata: db.prepare<[string, number]>("UPDATE collections SET metadata = ? WHERE key = ?"),
-      loadRecords: db.prepare<[number], RecordIndexRow>("SELECT seq, id, slot, metadata, crc FROM records WHERE collection = ? ORDER BY seq"),
+      // Keyset pages along the (collection, id) index: no sort, and no page outlives its loop.
+      loadRecords: db
+        .prepare("SELECT seq, id, slot, metadata, crc FROM records WHERE collection = ? AND id > ? ORDER BY id LIMIT ?")
+        .raw(true) as unknown as Database.Statement<[number, string, number], RecordIndexRow>,
       upsertRecord: db.prepare<[number, number, string, number, string | null, string | null, number, number]>(
         `INSERT INTO records (seq, collection, id, slot, document, metadata, crc, doc_crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (collection, id) DO UPDATE SET slot = excluded.slot, document = excluded.document, metadata = excluded.metadata,
@@ -199,25 +241,42 @@ export class SqliteStore {
     });
   }
 
-  /** Every record of a collection without documents, in insertion order. */
-  loadRecords(collection: number): RecordIndexRow[] {
-    const rows = this.stmt.loadRecords.all(collection);
-    // Rows lost to a damaged page would vanish silently: the catalogue keeps the expected count.
-    const expected = this.stmt.getCount.get(collection)?.record_count;
-    if (expected !== rows.length) {
-      throw new CorruptionError({
-        file: this.file,
-        offset: 0,
-        expected: `${expected} records in collection ${collection}`,
-        actual: `${rows.length} readable rows`,
-        what: "record count mismatch",
-      });
-    }
-    for (const row of rows) {
-      const actual = rowChecksum(row.id, row.slot, row.metadata);
-      if (actual !== row.crc) throw this.damaged(`record ${JSON.stringify(row.id)} of collection ${collection}`, row.seq, row.crc, actual);
-    }
-    return rows;
+  /**
+   * Passes every record of a collection (without its document) to `onRow`, in id order, each once
+   * its checksum is verified. Rows are read in pages of {@link LOAD_PAGE_ROWS} within one read
+   * transaction, never all held at once (1M row arrays would outlive the young generation: measured
+   * 1.3 s with `.all()`, 0.75 s row by row with `.iterate()`, 0.56 s in pages).
+   * @throws CorruptionError when a row fails its checksum, or when the rows read do not add up to
+   * the collection's record count (possibly after some were passed).
+   */
+  loadRecords(collection: number, onRow: (row: RecordIndexRow) => void): void {
+    this.db.transaction(() => {
+      // Rows lost to a damaged page would vanish silently: the catalogue keeps the expected count.
+      const expected = this.stmt.getCount.get(collection)?.record_count;
+      let count = 0;
+      // Ids are non-empty, so every one sorts after "".
+      for (let after = ""; ; ) {
+        const rows = this.stmt.loadRecords.all(collection, after, LOAD_PAGE_ROWS);
+        for (const row of rows) {
+          if (typeof row[1] !== "string" || typeof row[2] !== "number" || (row[3] !== null && typeof row[3] !== "string")) throw this.mistyped(collection, row);
+          const actual = rowChecksum(row[1], row[2], row[3]);
+          if (actual !== row[4]) throw this.damaged(`record ${JSON.stringify(row[1])} of collection ${collection}`, row[0], row[4], actual);
+          onRow(row);
+        }
+        count += rows.length;
+        if (rows.length < LOAD_PAGE_ROWS || !(count <= (expected ?? 0))) break;
+        after = rows[rows.length - 1]![1];
+      }
+      if (expected !== count) {
+        throw new CorruptionError({
+          file: this.file,
+          offset: 0,
+          expected: `${expected} records in collection ${collection}`,
+          actual: `${count} readable rows`,
+          what: "record count mismatch",
+        });
+      }
+    })();
   }
 
   /**
@@ -304,6 +363,11 @@ export class SqliteStore {
     const actual = documentChecksum(document);
     if (actual !== docCrc) throw this.damaged(`document of record ${JSON.stringify(id)} of collection ${collection}`, seq, docCrc, actual);
     return document;
+  }
+
+  private mistyped(collection: number, row: RecordIndexRow): CorruptionError {
+    const types = row.map((value) => (value === null ? "null" : Buffer.isBuffer(value) ? "blob" : typeof value)).join(", ");
+    return new CorruptionError({ file: this.file, offset: row[0], expected: "id text, slot integer, metadata text or null", actual: types, what: `record row of collection ${collection} with wrong column types (offset = record seq)` });
   }
 
   private missingRow(collection: number, id: string): CorruptionError {
