@@ -26,6 +26,8 @@ const cases: { name: string; record: unknown; code: string }[] = [
   { name: "metadata with bigint", record: { id: "x", vector: [1, 2, 3], metadata: { n: 1n } }, code: "INVALID_METADATA" },
   { name: "document not a string", record: { id: "x", vector: [1, 2, 3], document: 5 }, code: "INVALID_DOCUMENT" },
   { name: "oversized document", record: { id: "x", vector: [1, 2, 3], document: "é".repeat(4.5 * 1024 * 1024) }, code: "INVALID_DOCUMENT" },
+  { name: "lone surrogate in the id", record: { id: "x\ud800", vector: [1, 2, 3] }, code: "INVALID_ID" },
+  { name: "lone low surrogate in the document", record: { id: "x", vector: [1, 2, 3], document: "a\udc00b" }, code: "INVALID_DOCUMENT" },
 ];
 
 describe("bad input gets a clear error and loses nothing", () => {
@@ -42,6 +44,23 @@ describe("bad input gets a clear error and loses nothing", () => {
       await db.close();
     });
   }
+
+  it("refuses text SQLite would change (lone surrogates), so the folder still opens; paired surrogates round-trip", async () => {
+    // Regression: such an id used to be stored as U+FFFD, its row checksum then failed and every
+    // later open of the folder was a CorruptionError.
+    const dir = tempDir();
+    const db = await OmenDB.open(dir);
+    const col = await db.createCollection("c", { dimension: 3 });
+    await expect(col.upsert([{ id: "\ud83dx", vector: [1, 2, 3] }])).rejects.toMatchObject({ code: "INVALID_ID" });
+    await expect(col.upsert([{ id: "ok", vector: [1, 2, 3], document: "\udfff" }])).rejects.toMatchObject({ code: "INVALID_DOCUMENT" });
+    await expect(db.createCollection("bad\ud800")).rejects.toMatchObject({ code: "INVALID_NAME" });
+    await col.upsert([{ id: "emoji \ud83d\ude00", vector: [1, 2, 3], document: "smile \ud83d\ude00" }]);
+    await db.close();
+    const again = await OmenDB.open(dir);
+    const [record] = await again.getCollection("c").get(["emoji \ud83d\ude00"]);
+    expect(record).toMatchObject({ id: "emoji \ud83d\ude00", document: "smile \ud83d\ude00" });
+    await again.close();
+  });
 
   it("rejects invalid filters and options on reads", async () => {
     const db = await OmenDB.open(tempDir(), { durability: "none" });

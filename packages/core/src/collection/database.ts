@@ -36,7 +36,7 @@ import { indexPath, vectorPath, vectorsDir } from "./folder-layout.js";
 import { Collection, type CollectionHost } from "./collection.js";
 import type { IndexSettings } from "./collection-index.js";
 import { CollectionStore } from "./collection-store.js";
-import { describe, validateMetadata } from "./validate-records.js";
+import { describe, isWellFormed, validateMetadata } from "./validate-records.js";
 import { OP_DELETE, OP_UPSERT, decodeOp } from "./write-ops.js";
 import { MAX_SEARCH_THREADS } from "../internal/search-threads.js";
 import { SearchPool, defaultSearchThreads } from "./search-pool.js";
@@ -536,10 +536,10 @@ function infoOf(row: CollectionRow): CollectionInfo {
 }
 
 function validateName(name: unknown): asserts name is string {
-  if (typeof name !== "string" || name.length === 0 || name.length > MAX_NAME_LENGTH || /[\u0000-\u001f\u007f]/.test(name)) {
+  if (typeof name !== "string" || name.length === 0 || name.length > MAX_NAME_LENGTH || /[\u0000-\u001f\u007f]/.test(name) || !isWellFormed(name)) {
     throw new ValidationError(
       ErrorCode.INVALID_NAME,
-      `collection name must be a string of 1 to ${MAX_NAME_LENGTH} characters without control characters, got ${describe(name)}`,
+      `collection name must be a string of 1 to ${MAX_NAME_LENGTH} characters without control characters or lone surrogates, got ${describe(name)}`,
     );
   }
 }

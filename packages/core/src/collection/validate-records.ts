@@ -72,7 +72,18 @@ export function validateId(collection: string, id: unknown, where = "id"): strin
   if (bytes > MAX_ID_BYTES) {
     throw new ValidationError(ErrorCode.INVALID_ID, `collection "${collection}": ${where} is ${bytes} bytes; at most ${MAX_ID_BYTES} allowed`);
   }
+  if (!isWellFormed(id)) {
+    throw new ValidationError(ErrorCode.INVALID_ID, `collection "${collection}": ${where} ${JSON.stringify(id)} holds a lone surrogate (not valid Unicode, so it cannot be stored as text)`);
+  }
   return id;
+}
+
+/**
+ * False when `text` holds a lone UTF-16 surrogate: SQLite stores text as UTF-8, where such a string
+ * has no encoding, so it would come back changed (and its row checksum would no longer hold).
+ */
+export function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
 /** Validates a list of ids (for get/delete); duplicates are allowed and kept. */
@@ -123,6 +134,9 @@ function validateDocument(collection: string, id: string, document: unknown): st
     if (bytes > MAX_DOCUMENT_BYTES) {
       throw new ValidationError(ErrorCode.INVALID_DOCUMENT, `collection "${collection}": record "${id}" document is ${bytes} bytes; at most ${MAX_DOCUMENT_BYTES} allowed`);
     }
+  }
+  if (!isWellFormed(document)) {
+    throw new ValidationError(ErrorCode.INVALID_DOCUMENT, `collection "${collection}": record "${id}" document holds a lone surrogate (not valid Unicode, so it cannot be stored as text)`);
   }
   return document;
 }
