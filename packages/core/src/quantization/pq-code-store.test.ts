@@ -399,6 +399,25 @@ describe("PQCodeStore storage", () => {
     expect(() => store.getCode(5001)).toThrow(ValidationError);
   });
 
+  it("gives zero codes to new slots that cover where the scratch list and distances were", () => {
+    const rand = mulberry32(23);
+    const dim = 16;
+    const m = 4;
+    const store = new PQCodeStore(m);
+    store.setQuantizer(randomQuantizer(rand, dim, m));
+    for (let t = 0; t < 300; t++) store.encode(t, gaussianVector(rand, dim));
+    store.setQuery(gaussianVector(rand, dim), "l2");
+    // Fill the list and distance scratch (placed right after the codes) with non-zero bytes.
+    const targets = Uint32Array.from({ length: 300 }, (_, j) => 299 - j);
+    store.distances(targets, 300, new Float32Array(300));
+    const oldCapacity = store.capacity;
+    store.reserve(oldCapacity * 50);
+    store.setCode(oldCapacity * 50 - 1, randomCode(rand, m));
+    const codes = store.codes();
+    const fresh = codes.subarray(oldCapacity * m, (oldCapacity * 50 - 1) * m);
+    expect(fresh.every((b) => b === 0)).toBe(true);
+  });
+
   it("round-trips codes through codes() and loadCodes()", () => {
     const rand = mulberry32(22);
     const dim = 100;

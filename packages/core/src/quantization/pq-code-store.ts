@@ -27,7 +27,8 @@
  *   [count, capacity) are zero, so raising `count` exposes zero codes.
  * - Scratch and the list region move whenever the capacity or the quantizer changes; views
  *   returned by `codes()` are invalidated by any later call that can grow memory.
- * - The memory never shrinks and stays at most 4 GiB.
+ * - The memory never shrinks and stays at most 4 GiB. Bytes at or past `endByte()` (the end of the
+ *   distances region) have never been written: every region only moves to higher addresses.
  * - `distances` reads only slots below `count` and only after a table was set.
  * - Once a quantizer is set the codes never move (growth only extends them), so search threads
  *   read them through {@link PQCodeStore.share} while the owner appends, under the database's
@@ -486,9 +487,12 @@ export class PQCodeStore {
     }
     this.ensureBytes(need);
     const old = this.cap;
+    const written = this.endByte();
     this.cap = slots;
     this.placeList();
-    if (slots > old) this.u8.fill(0, this.codeByte + old * this.m, this.codeByte + slots * this.m);
+    // The new code slots must read as zero: only the part the old list and distances occupied can
+    // hold anything (memory past endByte() was never written), so fresh pages are not touched here.
+    if (slots > old) this.u8.fill(0, this.codeByte + old * this.m, Math.min(written, this.codeByte + slots * this.m));
   }
 
   /** Moves the codes to make room for a codebook of dimension `dim`. */
