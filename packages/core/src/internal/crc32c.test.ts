@@ -42,6 +42,20 @@ describe("crc32c", () => {
     }
   });
 
+  it("agrees with it on large inputs (read as words) at every alignment and tail length, in shared memory too", () => {
+    const shared = new Uint8Array(new SharedArrayBuffer(4200));
+    for (let i = 0; i < shared.length; i++) shared[i] = (i * 89 + 7) & 0xff;
+    const plain = shared.slice();
+    for (let offset = 0; offset < 8; offset++) {
+      for (const len of [255, 256, 257, 259, 263, 1024, 1031, 4100]) {
+        const want = crc32cBitwise(plain.subarray(offset, offset + len));
+        expect(crc32c(plain.subarray(offset, offset + len)), `offset ${offset} length ${len}`).toBe(want);
+        expect(crc32c(shared.subarray(offset, offset + len)), `shared, offset ${offset} length ${len}`).toBe(want);
+        expect(crc32c(plain.subarray(offset + 100, offset + len), crc32c(plain.subarray(offset, offset + 100)))).toBe(want);
+      }
+    }
+  });
+
   it("continues a checksum when given the previous result as seed", () => {
     const data = new TextEncoder().encode("the quick brown fox jumps over the lazy dog, twice over");
     const whole = crc32c(data);
