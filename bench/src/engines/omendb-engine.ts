@@ -35,6 +35,15 @@ function coreModuleUrl(): string {
   return snapshot ? pathToFileURL(snapshot).href : import.meta.resolve("@omendb/core");
 }
 
+/**
+ * How the engine reads vectors (and loads the graph's lists): "mmap" with the core's memory-map
+ * addon, "pread" without it or when `OMENDB_VECTOR_READS=pread`. Recorded with every result.
+ */
+function vectorReads(): string {
+  if (process.env["OMENDB_VECTOR_READS"] === "pread") return "pread";
+  return fs.existsSync(new URL("../native/mmap.node", coreModuleUrl())) ? "mmap" : "pread (memory-map addon not built)";
+}
+
 function coreVersion(): string {
   try {
     const pkg = JSON.parse(fs.readFileSync(new URL("../package.json", coreModuleUrl()), "utf8")) as { version: string };
@@ -93,7 +102,7 @@ export function createOmenDBEngine(exactOnly = false, name = exactOnly ? "omendb
       const status = collection.indexStatus();
       await db.close();
       return {
-        params: { durability: "fsync", batch: BATCH, metric: ctx.spec.metric, index: indexOptions, threshold, status },
+        params: { durability: "fsync", batch: BATCH, metric: ctx.spec.metric, index: indexOptions, threshold, status, vectorReads: vectorReads() },
         buildThreads: helpers + 1,
         kind: status.mode === "index" ? INDEX_KIND : EXACT_KIND,
       };
