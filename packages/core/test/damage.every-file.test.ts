@@ -380,6 +380,27 @@ describe("damage to the DiskANN index file", () => {
     }
   });
 
+  it("a flipped payload bit fails the same way when the checksums run on a worker thread (large index files)", async () => {
+    // Index files from 64 MiB are checksummed on a worker thread while the records load; the
+    // override sends this small one there too.
+    process.env["OMENDB_INDEX_CHECK_THREAD_BYTES"] = "0";
+    try {
+      const sections = annSections(fileIn(clean.dir, "vectors", ".ann"));
+      for (const [s, sec] of sections.entries()) {
+        for (const offset of [sec.payload, sec.end - 1]) {
+          const dir = copyOf(clean);
+          const file = fileIn(dir, "vectors", ".ann");
+          flipBit(file, offset, 3);
+          await expectFails(dir, file, `worker-checked section ${s} byte ${offset}`);
+          tally.ann++;
+        }
+      }
+      await expectRecovers(copyOf(clean), clean.records, "clean, checked on a worker thread");
+    } finally {
+      delete process.env["OMENDB_INDEX_CHECK_THREAD_BYTES"];
+    }
+  });
+
   it("a truncated index file fails with the file named", async () => {
     const file0 = fileIn(clean.dir, "vectors", ".ann");
     const size = fs.statSync(file0).size;

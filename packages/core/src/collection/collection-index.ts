@@ -10,7 +10,7 @@
 import fs from "node:fs";
 import { AnnIndex, type AnnIndexParams, type BuildProgress, type FullPrecision, type IndexHits, defaultAnnIndexParams } from "../graph/ann-index.js";
 import type { BuildHelpers } from "../graph/batch-build.js";
-import { type AnnIndexSnapshot, readAnnIndexFile, writeAnnIndexFile } from "../storage/ann-index-file.js";
+import { type AnnIndexSnapshot, type DeferredChecksums, readAnnIndexFile, verifyDeferredChecksums, writeAnnIndexFile } from "../storage/ann-index-file.js";
 import type { Metric } from "../types.js";
 import type { VectorArena } from "../vector/vector-arena.js";
 import type { RecordTable } from "./record-table.js";
@@ -31,6 +31,18 @@ export interface BuildThreads {
   helpers?: BuildHelpers;
 }
 
+/**
+ * Index files at least this large have their checksums computed on a worker thread while the rest of
+ * the folder loads ({@link CollectionIndex.verifyLoaded}); smaller ones are checked as they are read
+ * (a worker's start-up would cost more). `OMENDB_INDEX_CHECK_THREAD_BYTES` overrides it (tests).
+ */
+const CHECK_THREAD_BYTES = 64 * 1024 * 1024;
+
+function checkThreadBytes(): number {
+  const override = process.env["OMENDB_INDEX_CHECK_THREAD_BYTES"];
+  return override !== undefined && override !== "" && Number(override) >= 0 ? Number(override) : CHECK_THREAD_BYTES;
+}
+
 /** Consolidate when this share of the graph is deleted. */
 const CONSOLIDATE_RATIO = 0.1;
 
@@ -40,6 +52,8 @@ export class CollectionIndex {
   readonly unindexed = new Set<number>();
   private dirty = false;
   private readonly full: FullPrecision;
+  /** Checksums {@link load} left to a worker thread, until {@link verifyLoaded}. */
+  private pendingCheck: Promise<void> | undefined;
 
   constructor(
     private readonly dim: number,
@@ -57,11 +71,31 @@ export class CollectionIndex {
     };
   }
 
-  /** Loads the index file written by the last checkpoint, if any (before WAL replay). */
+  /**
+   * Loads the index file written by the last checkpoint, if any (before WAL replay). A large file's
+   * checksums are left to a worker thread: call {@link verifyLoaded} before trusting the index.
+   */
   load(): void {
     if (!fs.existsSync(this.file)) return;
+    const deferChecksums =
+      fs.statSync(this.file).size >= checkThreadBytes()
+        ? (pending: DeferredChecksums) => {
+            this.pendingCheck = verifyDeferredChecksums(pending);
+            this.pendingCheck.catch(() => undefined); // settled by verifyLoaded; not an unhandled rejection meanwhile
+          }
+        : undefined;
     // The neighbour lists are mapped, not read: the graph's largest part stays in the page cache.
-    this.ann = AnnIndex.restore(readAnnIndexFile(this.file, { dim: this.dim, metric: this.metric }, { mapAdjacency: true }), this.full);
+    this.ann = AnnIndex.restore(readAnnIndexFile(this.file, { dim: this.dim, metric: this.metric }, { mapAdjacency: true, deferChecksums }), this.full);
+  }
+
+  /**
+   * Waits for the checksums {@link load} left to a worker thread.
+   * @throws CorruptionError when the index file fails them (as a read that computed them would).
+   */
+  async verifyLoaded(): Promise<void> {
+    const pending = this.pendingCheck;
+    this.pendingCheck = undefined;
+    await pending;
   }
 
   /** After replay and vector loading: drop graph nodes that are gone, queue live slots not in it. */

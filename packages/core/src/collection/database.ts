@@ -209,6 +209,8 @@ export class OmenDB {
         throw err;
       }
       for (const store of stores) store.attachVectors();
+      // Large index files were checksummed on worker threads meanwhile: settle those checks.
+      for (const store of stores) await store.index.verifyLoaded();
       const appliedLsn = Math.max(lastLsn, checkpointLsn);
       const wal = await WalWriter.open(path.join(root, "wal"), { durability, nextLsn: appliedLsn + 1 });
       const instance = new OmenDB(root, lock, sqlite, wal, checkpointBytes, appliedLsn);

@@ -16,9 +16,11 @@ import {
   type AnnIndexFileLayout,
   type AnnIndexSnapshot,
   type AnnSectionName,
+  type DeferredChecksums,
   adjacencyReserveBytes,
   annIndexFileLayout,
   readAnnIndexFile,
+  verifyDeferredChecksums,
   writeAnnIndexFile,
 } from "./ann-index-file.js";
 import { HEADER_CRC_OFFSET, HEADER_FIELDS_END, HEADER_SIZE, encodeHeader } from "./file-header.js";
@@ -405,6 +407,40 @@ describe("ANN index file", () => {
         expect(mapped.offset).toBe(adjacency.frameOffset);
         expect(mapped.message).toBe(read.message);
       });
+    });
+
+    it("defers the checksums to a worker thread on request: same index, same errors", async () => {
+      const snap = randomSnapshot({ dim: 16, m: 4, maxDegree: 8, slotLimit: 1_500, seed: 12 });
+      await writeAnnIndexFile(file, snap);
+      const original = new Uint8Array(fs.readFileSync(file));
+      const deferredRead = () => {
+        let pending: DeferredChecksums | undefined;
+        const back = readAnnIndexFile(file, { dim: 16, metric: "l2" }, { deferChecksums: (p) => (pending = p) });
+        return { back, pending: pending! };
+      };
+      const { back, pending } = deferredRead();
+      expectSameSnapshot(back, normalized(snap));
+      expect(pending.sections.map((x) => x.name)).toEqual([...ANN_SECTION_NAMES]);
+      await verifyDeferredChecksums(pending);
+      // A flipped payload byte that breaks no content rule: the deferred check names it as the read would.
+      const layout = layoutOf(snap);
+      for (const name of ["pqCentroids", "codes"] as const) {
+        const bytes = original.slice();
+        const at = layout.sections[name].payloadOffset + 5;
+        bytes[at] = bytes[at]! ^ 0x04;
+        fs.writeFileSync(file, bytes);
+        const direct = expectCorruption(() => readAnnIndexFile(file, { dim: 16, metric: "l2" }), file);
+        const err = await verifyDeferredChecksums(deferredRead().pending).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(CorruptionError);
+        expect({ ...(err as CorruptionError), message: (err as Error).message }).toEqual({ ...direct, message: direct.message });
+      }
+      // The file gone before the worker reads it: an IO error, not a pass.
+      const { pending: gone } = deferredRead();
+      fs.rmSync(file);
+      await expect(verifyDeferredChecksums(gone)).rejects.toMatchObject({ code: ErrorCode.IO });
     });
 
     it("keeps arbitrary finite params exactly", async () => {

@@ -73,6 +73,7 @@ import { crc32c } from "../internal/crc32c.js";
 import { MAX_GROWABLE_BYTES } from "../internal/growable-shared-buffer.js";
 import type { Metric } from "../types.js";
 import { syncDirectory } from "./directory-sync.js";
+import { checksumRanges } from "./checksum-thread.js";
 import { loadMemoryMap } from "./memory-map.js";
 import { HEADER_SIZE, METRIC_CODES, decodeHeader, defineHeaderKind, encodeHeader, hex32, metricCode } from "./file-header.js";
 
@@ -137,6 +138,43 @@ export interface AnnIndexFileOptions {
    * are checked through the mapping, as when reading.
    */
   readonly mapAdjacency?: boolean;
+  /**
+   * When given, the sections' payload checksums are not computed by the read: their stored values
+   * are handed to this function, and the caller must settle them ({@link verifyDeferredChecksums},
+   * which computes them on another thread) before trusting the index. Everything else is checked as
+   * usual. Lets a large index's checksums run beside other work at open.
+   */
+  readonly deferChecksums?: (pending: DeferredChecksums) => void;
+}
+
+/** The stored payload checksums of a file read with {@link AnnIndexFileOptions.deferChecksums}. */
+export interface DeferredChecksums {
+  readonly file: string;
+  readonly sections: readonly { readonly name: AnnSectionName; readonly frameOffset: number; readonly payloadOffset: number; readonly payloadBytes: number; readonly stored: number }[];
+}
+
+/**
+ * Computes the deferred checksums on a worker thread and compares them with the stored ones.
+ * @throws CorruptionError exactly as a read that computed them would (offset of the first section
+ *   whose checksum differs, `expected` = stored, `actual` = computed).
+ * @throws OmenDBError (`IO`) when the file cannot be read.
+ */
+export async function verifyDeferredChecksums(pending: DeferredChecksums): Promise<void> {
+  const computed = await checksumRanges(
+    pending.file,
+    pending.sections.map((s) => ({ offset: s.payloadOffset, length: s.payloadBytes })),
+  );
+  pending.sections.forEach((s, i) => {
+    if (computed[i] !== s.stored) {
+      throw new CorruptionError({
+        file: pending.file,
+        offset: s.frameOffset,
+        expected: hex32(s.stored),
+        actual: hex32(computed[i]!),
+        what: `ANN index file ${s.name} section checksum mismatch`,
+      });
+    }
+  });
 }
 
 /** Where a version 2 file's adjacency payload starts: a multiple of this (any page size up to 64 KiB). */
@@ -352,6 +390,7 @@ export async function writeAnnIndexFile(filePath: string, snapshot: AnnIndexSnap
  */
 export function readAnnIndexFile(filePath: string, expect: AnnIndexFileExpect, options: AnnIndexFileOptions = {}): AnnIndexSnapshot {
   const mapAdjacency = options.mapAdjacency === true;
+  const defer = options.deferChecksums;
   const chunkBytes = chunkSize(options);
   let fd: number;
   try {
@@ -360,13 +399,20 @@ export function readAnnIndexFile(filePath: string, expect: AnnIndexFileExpect, o
     throw ioError(`opening ANN index file ${filePath}`, err);
   }
   try {
-    return readOpen(filePath, fd, expect, chunkBytes, mapAdjacency);
+    return readOpen(filePath, fd, expect, chunkBytes, mapAdjacency, defer);
   } finally {
     fs.closeSync(fd);
   }
 }
 
-function readOpen(file: string, fd: number, expect: AnnIndexFileExpect, chunkBytes: number, mapAdjacency: boolean): AnnIndexSnapshot {
+function readOpen(
+  file: string,
+  fd: number,
+  expect: AnnIndexFileExpect,
+  chunkBytes: number,
+  mapAdjacency: boolean,
+  defer: ((pending: DeferredChecksums) => void) | undefined,
+): AnnIndexSnapshot {
   const corrupt = (offset: number, what: string, expected: string, actual: number | string): CorruptionError =>
     new CorruptionError({ file, offset, expected, actual: String(actual), what: `ANN index file ${what}` });
   let size: number;
@@ -412,6 +458,7 @@ function readOpen(file: string, fd: number, expect: AnnIndexFileExpect, chunkByt
   const targets: Record<AnnSectionName, ArrayBufferView> = { params, pqOffsets: offsets, pqCentroids: centroids, present, deleted, degrees, adjacency, codes };
   const frame = new Uint8Array(ANN_SECTION_FRAME_BYTES);
   const padding = new Uint8Array(Math.min(ANN_ADJACENCY_ALIGN, chunkBytes));
+  const deferred: DeferredChecksums["sections"][number][] = [];
   for (const name of ANN_SECTION_NAMES) {
     const s = sec[name];
     readAt(file, fd, frame, 0, ANN_SECTION_FRAME_BYTES, s.frameOffset);
@@ -428,11 +475,12 @@ function readOpen(file: string, fd: number, expect: AnnIndexFileExpect, chunkByt
         const read = readAt(file, fd, bytes, done, n, s.payloadOffset + done);
         if (read < n) throw corrupt(s.payloadOffset + done + read, "truncated", `${layout.fileBytes} bytes`, `${s.payloadOffset + done + read} bytes`);
       }
-      crc = crc32c(bytes.subarray(done, done + n), crc);
+      if (defer === undefined) crc = crc32c(bytes.subarray(done, done + n), crc);
       done += n;
     }
     const stored = getU32(frame, 8);
-    if (stored !== crc) throw corrupt(s.frameOffset, `${name} section checksum mismatch`, hex32(stored), hex32(crc));
+    if (defer !== undefined) deferred.push({ name, frameOffset: s.frameOffset, payloadOffset: s.payloadOffset, payloadBytes: s.payloadBytes, stored });
+    else if (stored !== crc) throw corrupt(s.frameOffset, `${name} section checksum mismatch`, hex32(stored), hex32(crc));
     for (let padStart = s.payloadOffset + s.payloadBytes; padStart < s.end; padStart += padding.length) {
       const padBytes = Math.min(padding.length, s.end - padStart);
       readAt(file, fd, padding, 0, padBytes, padStart);
@@ -470,6 +518,7 @@ function readOpen(file: string, fd: number, expect: AnnIndexFileExpect, chunkByt
     const offset = fault.section === "header" ? fault.index : sec[fault.section].payloadOffset + fault.index * ELEMENT_BYTES[fault.section];
     throw corrupt(offset, fault.what, fault.expected, fault.actual);
   }
+  defer?.({ file, sections: deferred });
   return snapshot;
 }
 
