@@ -17,6 +17,11 @@
  *       neighbour lists are loaded through it (src/storage/ann-index-file.ts), shared with search
  *       threads like any SharedArrayBuffer.
  *
+ *   trim() -> boolean
+ *       hands the C library's free heap memory back to the system (glibc's malloc_trim; false
+ *       elsewhere, or when there was nothing to return). Opening a large folder frees much more than
+ *       it keeps (rows, buffers, a checksum thread's allocations); without it glibc keeps those pages.
+ *
  * Errors are thrown as JavaScript Errors with code "OMENDB_MMAP_<errno>" and strerror's message;
  * bad arguments as TypeErrors. Written against V8's API (N-API cannot make a SharedArrayBuffer over
  * external memory), so it is compiled by scripts/build-native.mjs for the Node that runs the build.
@@ -25,6 +30,9 @@
 #include <v8.h>
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -117,6 +125,14 @@ void MapPrivate(const FunctionCallbackInfo<Value> &info) {
   info.GetReturnValue().Set(SharedArrayBuffer::New(isolate, std::move(store)));
 }
 
+void Trim(const FunctionCallbackInfo<Value> &info) {
+#ifdef __GLIBC__
+  info.GetReturnValue().Set(malloc_trim(0) != 0);
+#else
+  info.GetReturnValue().Set(false);
+#endif
+}
+
 }  // namespace
 
 NODE_MODULE_INIT(/* exports, module, context */) {
@@ -124,4 +140,5 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   (void)context;
   NODE_SET_METHOD(exports, "map", Map);
   NODE_SET_METHOD(exports, "mapPrivate", MapPrivate);
+  NODE_SET_METHOD(exports, "trim", Trim);
 }

@@ -41,6 +41,7 @@ import { OP_DELETE, OP_UPSERT, decodeOp } from "./write-ops.js";
 import { MAX_SEARCH_THREADS } from "../internal/search-threads.js";
 import { SearchPool, defaultSearchThreads } from "./search-pool.js";
 import type { AnnIndex } from "../graph/ann-index.js";
+import { loadMemoryMap } from "../storage/memory-map.js";
 
 const DURABILITIES: readonly Durability[] = ["fsync", "relaxed", "none"];
 const METRICS: readonly Metric[] = ["cosine", "l2", "ip"];
@@ -223,7 +224,10 @@ export class OmenDB {
         instance.pool = pool;
         pool.gate.write(() => undefined); // publishes the loaded indexes
       }
-      // Bound the next recovery, without making this open wait for it.
+      // Loading freed far more than it kept (rows, read buffers, the checksum thread): return those
+      // pages to the system rather than leave them in the C library's free lists.
+      loadMemoryMap().trim?.();
+            // Bound the next recovery, without making this open wait for it.
       if (replayed > 0) instance.runCheckpoint().catch(() => undefined);
       instance.scheduleMaintenance();
       return instance;

@@ -1,5 +1,5 @@
 /**
- * Worker side of `checksum-thread.ts`: reads the ranges of one file in 8 MiB chunks and posts their
+ * Worker side of `checksum-thread.ts`: reads the ranges of one file in 1 MiB chunks and posts their
  * CRC-32Cs back.
  */
 import fs from "node:fs";
@@ -7,7 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { crc32c } from "../internal/crc32c.js";
 import type { ByteRange, ChecksumAnswer } from "./checksum-thread.js";
 
-const CHUNK = 8 * 1024 * 1024;
+const CHUNK = 1024 * 1024;
 
 function checksums(file: string, ranges: readonly ByteRange[]): number[] {
   const fd = fs.openSync(file, "r");

@@ -26,6 +26,11 @@ export interface MemoryMap {
    * thread, is garbage-collected.
    */
   mapPrivate?: (fd: number, offset: number, length: number, reserve: number) => SharedArrayBuffer;
+  /**
+   * Hands the C library's free heap memory back to the system (glibc `malloc_trim`); false where
+   * that does not exist or nothing was returned.
+   */
+  trim?: () => boolean;
   /** Why the functions are undefined. */
   reason?: string;
 }
@@ -43,11 +48,11 @@ export function loadMemoryMap(): MemoryMap {
     return loaded;
   }
   try {
-    const addon = createRequire(import.meta.url)(ADDON_PATH) as { map?: unknown; mapPrivate?: unknown };
+    const addon = createRequire(import.meta.url)(ADDON_PATH) as { map?: unknown; mapPrivate?: unknown; trim?: unknown };
     loaded =
-      typeof addon.map === "function" && typeof addon.mapPrivate === "function"
-        ? { map: addon.map as MemoryMap["map"], mapPrivate: addon.mapPrivate as MemoryMap["mapPrivate"] }
-        : { reason: `${ADDON_PATH} lacks map or mapPrivate (an older build: run the build again)` };
+      typeof addon.map === "function" && typeof addon.mapPrivate === "function" && typeof addon.trim === "function"
+        ? { map: addon.map as MemoryMap["map"], mapPrivate: addon.mapPrivate as MemoryMap["mapPrivate"], trim: addon.trim as MemoryMap["trim"] }
+        : { reason: `${ADDON_PATH} lacks map, mapPrivate or trim (an older build: run the build again)` };
   } catch (err) {
     loaded = { reason: `${ADDON_PATH} did not load: ${(err as Error).message}` };
   }
