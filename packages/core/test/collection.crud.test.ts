@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -66,6 +67,45 @@ describe("Collection writes and reads", () => {
     expect(got[1]).toMatchObject({ document: "alpha 2", metadata: { n: 2 } });
     expect(Array.from(got[1]!.vector!)).toEqual([0, 0, 1]);
     await db.close();
+  });
+
+  it("returns each record's own document when only some have one: after replacements, a reopen and WAL replay", async () => {
+    const dir = tempDir();
+    const db = await OmenDB.open(dir);
+    const c = await db.createCollection("c", { dimension: 3, metric: "l2" });
+    const at = (x: number) => [x, 0, 0];
+    await c.upsert([
+      { id: "a", vector: at(0), document: "doc a" },
+      { id: "b", vector: at(1) },
+      { id: "c", vector: at(2), document: "" },
+      { id: "d", vector: at(3), document: "doc d" },
+    ]);
+    // b gains a document, d loses its own, a is deleted and its slot reused by e (no document).
+    await c.upsert([
+      { id: "b", vector: at(1), document: "doc b" },
+      { id: "d", vector: at(3) },
+    ]);
+    await c.delete(["a"]);
+    await c.upsert([{ id: "e", vector: at(4) }]);
+    const want = { b: "doc b", c: "", d: null, e: null };
+    const check = async (database: OmenDB) => {
+      const col = database.getCollection("c");
+      const hits = await col.search(at(0), { k: 10 });
+      expect(Object.fromEntries(hits.map((h) => [h.id, h.document]))).toEqual(want);
+      const got = await col.get(["e", "d", "c", "b"]);
+      expect(got.map((r) => r.document)).toEqual([null, null, "", "doc b"]);
+    };
+    await check(db);
+    // Crash image: the folder as it is on disk now, replayed from the WAL (no checkpoint since).
+    const image = tempDir();
+    fs.cpSync(dir, image, { recursive: true, filter: (src) => path.basename(src) !== "LOCK" });
+    await db.close();
+    const reopened = await OmenDB.open(dir);
+    await check(reopened);
+    await reopened.close();
+    const replayed = await OmenDB.open(image);
+    await check(replayed);
+    await replayed.close();
   });
 
   it("add refuses an existing id and writes nothing of the batch", async () => {

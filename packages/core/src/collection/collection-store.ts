@@ -63,7 +63,7 @@ export class CollectionStore {
       sqlite.loadRecords(key, (row) => {
         const json = row[3];
         const metadata = json === null ? undefined : (JSON.parse(json) as Metadata);
-        table.load(row[2], row[1], row[0], metadata);
+        table.load(row[2], row[1], row[0], metadata, row[5] === 1);
         filters.set(row[2], metadata);
       });
       store.table.finishLoad();
@@ -134,7 +134,7 @@ export class CollectionStore {
       const slot = slots[i]!;
       this.arena.setLive(slot);
       const metadata = r.metadata === null ? undefined : (JSON.parse(r.metadata) as Metadata);
-      table.set(slot, r.id, seqs[i]!, metadata);
+      table.set(slot, r.id, seqs[i]!, metadata, r.document !== null);
       this.filters.set(slot, metadata);
     }
     this.index.noteUpsert(slots);

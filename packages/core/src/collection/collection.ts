@@ -449,7 +449,8 @@ export class Collection {
     if (predicate === undefined) return slots;
     return slots.filter((slot) => {
       const id = this.store.table.idAt(slot)!;
-      return predicate({ id, document: this.store.document(id), metadata: this.store.table.metadataCopyAt(slot) });
+      const document = this.store.table.hasDocumentAt(slot) ? this.store.document(id) : null;
+      return predicate({ id, document, metadata: this.store.table.metadataCopyAt(slot) });
     });
   }
 
@@ -474,7 +475,11 @@ export class Collection {
   private materialize(slots: ArrayLike<number>, includeVector: boolean, distances: Float32Array | undefined): StoredRecord[] {
     const table = this.store.table;
     const ids = Array.from(slots, (slot) => table.idAt(slot)!);
-    const documents = ids.length > 0 ? this.store.documents(ids) : [];
+    // Only records that have a document are looked up in SQLite (ids-and-vectors collections never are).
+    const documented = ids.filter((_, i) => table.hasDocumentAt(slots[i]!));
+    const found = documented.length > 0 ? this.store.documents(documented) : [];
+    let next = 0;
+    const documents = ids.map((_, i) => (table.hasDocumentAt(slots[i]!) ? found[next++]! : null));
     const out = new Array<StoredRecord>(ids.length);
     for (let i = 0; i < ids.length; i++) {
       const slot = slots[i]!;

@@ -7,6 +7,7 @@ interface ModelRow {
   id: string;
   seq: number;
   metadata: Metadata | undefined;
+  hasDocument?: boolean;
 }
 
 /** The oracle: a Map and plain arrays with the semantics stated at the top of record-table.ts. */
@@ -103,11 +104,13 @@ function expectSame(table: RecordTable, model: Model, absent: readonly string[])
     const id = table.idAt(s);
     if (id === undefined) return undefined;
     const metadata = table.metadataCopyAt(s);
-    return { id, seq: table.seqAt(s), metadata: Object.keys(metadata).length === 0 ? undefined : metadata };
+    return { id, seq: table.seqAt(s), metadata: Object.keys(metadata).length === 0 ? undefined : metadata, hasDocument: table.hasDocumentAt(s) };
   });
   const seen: number[] = [];
   table.forEachLive((slot) => seen.push(slot));
-  const expectedRows = model.rows.map((row) => (row === undefined ? undefined : { ...row, metadata: row.metadata === undefined || Object.keys(row.metadata).length === 0 ? undefined : row.metadata }));
+  const expectedRows = model.rows.map((row) =>
+    row === undefined ? undefined : { ...row, metadata: row.metadata === undefined || Object.keys(row.metadata).length === 0 ? undefined : row.metadata, hasDocument: row.hasDocument === true },
+  );
   const expectedLive = model.rows.flatMap((row, slot) => (row === undefined ? [] : [slot]));
   expect(view((id) => table.slotOf(id), actualRows, seen, table.size, table.slotLimit)).toEqual(
     view((id) => model.slotById.get(id), expectedRows, expectedLive, model.slotById.size, model.rows.length),
@@ -126,7 +129,7 @@ function reload(random: RandomSource, model: Model): RecordTable {
   }
   for (const slot of slots) {
     const row = model.rows[slot]!;
-    table.load(slot, row.id, row.seq, row.metadata);
+    table.load(slot, row.id, row.seq, row.metadata, row.hasDocument === true);
   }
   table.finishLoad();
   return table;
@@ -164,8 +167,9 @@ describe("RecordTable", () => {
             for (const p of plan) {
               const rowSeq = p.fresh ? ++seq : model.rows[p.slot]!.seq;
               const metadata = randomMetadata(random, rowSeq);
-              table.set(p.slot, p.id, rowSeq, metadata);
-              model.set(p.slot, { id: p.id, seq: rowSeq, metadata });
+              const hasDocument = random() < 0.5;
+              table.set(p.slot, p.id, rowSeq, metadata, hasDocument);
+              model.set(p.slot, { id: p.id, seq: rowSeq, metadata, hasDocument });
               touched.push(p.id);
             }
           }
@@ -182,8 +186,8 @@ describe("RecordTable", () => {
           const id = universe[randomInt(random, universe.length)]!;
           if (!model.slotById.has(id)) {
             const old = model.rows[slot]!.id;
-            table.set(slot, id, ++seq, undefined);
-            model.set(slot, { id, seq, metadata: undefined });
+            table.set(slot, id, ++seq, undefined, false);
+            model.set(slot, { id, seq, metadata: undefined, hasDocument: false });
             touched.push(id, old);
           }
         } else if (op < 0.93) {
@@ -212,7 +216,7 @@ describe("RecordTable", () => {
   it("round-trips every id exactly, lone surrogates and NULs included", () => {
     const ids = ["a", "\ud800", "x\udfff", "\udc00\ud800", "😀", "\u0000", "é", "ÿ\u0100", "\uffff", "a".repeat(63), "a".repeat(64), "é".repeat(70), "中".repeat(64), "k".repeat(0x3fff)];
     const table = new RecordTable();
-    for (const id of ids) table.set(table.allocate(), id, 1, undefined);
+    for (const id of ids) table.set(table.allocate(), id, 1, undefined, false);
     ids.forEach((id, slot) => {
       expect(table.idAt(slot)).toBe(id);
       expect(table.slotOf(id)).toBe(slot);
@@ -238,7 +242,7 @@ describe("RecordTable", () => {
       for (const id of ids) {
         const slot = table.allocate();
         model.allocate();
-        table.set(slot, id, slot, undefined);
+        table.set(slot, id, slot, undefined, false);
         model.set(slot, { id, seq: slot, metadata: undefined });
       }
       const order = [...ids].sort(() => random() - 0.5);
@@ -251,7 +255,7 @@ describe("RecordTable", () => {
 
   it("reuses the most recently freed slot first after removes and unallocate", () => {
     const table = new RecordTable();
-    for (const id of ["a", "b", "c", "d", "e"]) table.set(table.allocate(), id, 0, undefined);
+    for (const id of ["a", "b", "c", "d", "e"]) table.set(table.allocate(), id, 0, undefined, false);
     expect(table.remove("b")).toBe(1);
     expect(table.remove("d")).toBe(3);
     expect(table.remove("zz")).toBeUndefined();
@@ -265,9 +269,9 @@ describe("RecordTable", () => {
 
   it("reuses the lowest holes first after a load", () => {
     const table = new RecordTable();
-    table.load(5, "five", 3, { n: 5 });
-    table.load(0, "zero", 1, undefined);
-    table.load(2, "two", 2, undefined);
+    table.load(5, "five", 3, { n: 5 }, false);
+    table.load(0, "zero", 1, undefined, false);
+    table.load(2, "two", 2, undefined, false);
     table.finishLoad();
     expect(table.size).toBe(3);
     expect(table.slotLimit).toBe(6);
@@ -279,18 +283,18 @@ describe("RecordTable", () => {
   it("hands out metadata copies the caller may change", () => {
     const table = new RecordTable();
     const slot = table.allocate();
-    table.set(slot, "m", 1, { a: { b: [1] } });
+    table.set(slot, "m", 1, { a: { b: [1] } }, true);
     const copy = table.metadataCopyAt(slot);
     (copy["a"] as { b: number[] }).b.push(2);
     expect(table.metadataCopyAt(slot)).toEqual({ a: { b: [1] } });
-    table.set(slot, "m", 1, undefined);
+    table.set(slot, "m", 1, undefined, false);
     expect(table.metadataCopyAt(slot)).toEqual({});
   });
 
   it("compacts the id pool once removed ids make up more than half of it", () => {
     const table = new RecordTable();
     const ids = Array.from({ length: 2000 }, (_, i) => `${i}:${"x".repeat(300)}`);
-    for (const id of ids) table.set(table.allocate(), id, 0, undefined);
+    for (const id of ids) table.set(table.allocate(), id, 0, undefined, false);
     const full = table.byteLength;
     for (let i = 0; i < ids.length; i++) if (i % 20 !== 0) table.remove(ids[i]!);
     expect(table.byteLength).toBeLessThan(full / 4);
@@ -300,16 +304,16 @@ describe("RecordTable", () => {
 
   it("rejects misuse: unallocated slots, ids live elsewhere, empty ids, repeated loads", () => {
     const table = new RecordTable();
-    expect(() => table.set(0, "a", 0, undefined)).toThrow(RangeError);
-    table.set(table.allocate(), "a", 0, undefined);
+    expect(() => table.set(0, "a", 0, undefined, false)).toThrow(RangeError);
+    table.set(table.allocate(), "a", 0, undefined, false);
     const other = table.allocate();
-    expect(() => table.set(other, "a", 0, undefined)).toThrow(/live at slot 0/);
-    expect(() => table.set(other, "", 0, undefined)).toThrow(RangeError);
+    expect(() => table.set(other, "a", 0, undefined, false)).toThrow(/live at slot 0/);
+    expect(() => table.set(other, "", 0, undefined, false)).toThrow(RangeError);
 
     const loaded = new RecordTable();
-    loaded.load(0, "a", 0, undefined);
-    expect(() => loaded.load(0, "b", 0, undefined)).toThrow(/loaded twice/);
-    loaded.load(1, "a", 0, undefined);
+    loaded.load(0, "a", 0, undefined, false);
+    expect(() => loaded.load(0, "b", 0, undefined, false)).toThrow(/loaded twice/);
+    loaded.load(1, "a", 0, undefined, false);
     expect(() => loaded.finishLoad()).toThrow(/loaded at slots 0 and 1/);
   });
 });

@@ -9,7 +9,8 @@
  *   The choice is canonical, so lookups compare code units without decoding, and every JS string
  *   round-trips exactly, lone surrogates included. Removed and replaced ids leave garbage; once it
  *   passes half the pool, the live entries are copied into a fresh one in slot order.
- * - per slot: `starts` (Uint32: 1 + the entry's pool position; 0 = not live) and `seqs` (Float64);
+ * - per slot: `starts` (Uint32: 1 + the entry's pool position; 0 = not live), `seqs` (Float64) and
+ *   `documented` (Uint8: the record has a document);
  *   grown by doubling, trimmed to `slotLimit` by `finishLoad`.
  * - `buckets` (Int32: slot + 1; 0 = empty): open addressing with linear probing, a power of two at
  *   least twice the live count (load ≤ 0.5). The home bucket comes from FNV-1a over the code units
@@ -19,7 +20,7 @@
  *   arrives (8 bytes a slot from then on, plus the objects).
  * - `free`: a stack of free slots (Int32).
  * Memory per record without metadata: id code units + 1–2 header bytes + 12 (start, seq) + 8–16
- * (buckets). Measured for the ids "0".."999999": 27.3 B a record, none of it on the V8 heap (the
+ * (buckets) + 1 (documented). Measured for the ids "0".."999999": 27.3 B a record, none of it on the V8 heap (the
  * `Map` and arrays this replaced held 84.7 B a record there); loading them takes ~0.15–0.2 s (was
  * ~0.5), `slotOf` ~250 ns and `idAt` ~30 ns at random slots.
  *
@@ -49,6 +50,8 @@ export class RecordTable {
   /** Per slot: 1 + the pool position of its id's entry; 0 = not live. */
   private starts = new Uint32Array(MIN_SLOTS);
   private seqs = new Float64Array(MIN_SLOTS);
+  /** Per slot: 1 when the record has a document (searches skip SQLite for records without one). */
+  private documented = new Uint8Array(MIN_SLOTS);
   private metadata: (Metadata | undefined)[] | undefined;
   private pool = Buffer.allocUnsafeSlow(MIN_POOL);
   private poolUsed = 0;
@@ -118,6 +121,11 @@ export class RecordTable {
     return metadata === undefined ? {} : (copyJson(metadata) as Metadata);
   }
 
+  /** True when the live record at `slot` has a document. */
+  hasDocumentAt(slot: number): boolean {
+    return slot < this.limit && this.documented[slot] === 1;
+  }
+
   /** Insertion sequence number at `slot` (+Infinity past {@link slotLimit}). */
   seqAt(slot: number): number {
     return slot < this.limit ? this.seqs[slot]! : Number.POSITIVE_INFINITY;
@@ -140,7 +148,7 @@ export class RecordTable {
    * @throws RangeError when `slot` was never allocated or `id` is empty or too long.
    * @throws Error when `id` is live at another slot.
    */
-  set(slot: number, id: string, seq: number, metadata: Metadata | undefined): void {
+  set(slot: number, id: string, seq: number, metadata: Metadata | undefined, hasDocument: boolean): void {
     if (!(slot >= 0 && slot < this.limit)) throw new RangeError(`record table: slot ${slot} was not allocated (slot limit ${this.limit})`);
     if (this.starts[slot] === 0 || !this.holds(slot, id)) {
       const hash = idHash(id);
@@ -157,6 +165,7 @@ export class RecordTable {
       if (++this.live > this.buckets.length >>> 1) this.rebuildBuckets(this.buckets.length * 2, false);
     }
     this.seqs[slot] = seq;
+    this.documented[slot] = hasDocument ? 1 : 0;
     this.setMetadata(slot, metadata);
   }
 
@@ -165,7 +174,7 @@ export class RecordTable {
    * @throws RangeError when `id` is empty or too long.
    * @throws Error when `slot` was already loaded.
    */
-  load(slot: number, id: string, seq: number, metadata: Metadata | undefined): void {
+  load(slot: number, id: string, seq: number, metadata: Metadata | undefined, hasDocument: boolean): void {
     if (slot >= this.limit) {
       this.reserveSlots(slot + 1);
       this.limit = slot + 1;
@@ -174,6 +183,7 @@ export class RecordTable {
     this.writeId(slot, id);
     this.live++;
     this.seqs[slot] = seq;
+    this.documented[slot] = hasDocument ? 1 : 0;
     if (metadata !== undefined) this.setMetadata(slot, metadata);
   }
 
@@ -204,6 +214,7 @@ export class RecordTable {
     this.unlink(b);
     this.dropId(slot);
     this.live--;
+    this.documented[slot] = 0;
     this.setMetadata(slot, undefined);
     this.pushFree(slot);
     return slot;
@@ -405,6 +416,9 @@ export class RecordTable {
     const seqs = new Float64Array(capacity);
     seqs.set(this.seqs.subarray(0, n));
     this.seqs = seqs;
+    const documented = new Uint8Array(capacity);
+    documented.set(this.documented.subarray(0, n));
+    this.documented = documented;
     const metadata = this.metadata;
     if (metadata !== undefined) {
       if (capacity < metadata.length) metadata.length = capacity;

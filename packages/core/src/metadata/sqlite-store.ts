@@ -36,7 +36,7 @@ export interface CollectionRow {
  * A record row as loaded at open, everything but the document: [seq, id, slot, metadata JSON,
  * crc] (raw rows: arrays are cheaper than row objects). `crc` is {@link rowChecksum}'s.
  */
-export type RecordIndexRow = [seq: number, id: string, slot: number, metadata: string | null, crc: number];
+export type RecordIndexRow = [seq: number, id: string, slot: number, metadata: string | null, crc: number, hasDocument: 0 | 1];
 
 /** Most records one upsert batch may hold: `recordSeq` reserves this many per LSN. */
 export const MAX_BATCH_RECORDS = 1 << 20;
@@ -191,7 +191,8 @@ export class SqliteStore {
       setCollectionMetadata: db.prepare<[string, number]>("UPDATE collections SET metadata = ? WHERE key = ?"),
       // Keyset pages along the (collection, id) index: no sort, and no page outlives its loop.
       loadRecords: db
-        .prepare("SELECT seq, id, slot, metadata, crc FROM records WHERE collection = ? AND id > ? ORDER BY id LIMIT ?")
+        // typeof() reads only the document's type, never its text.
+        .prepare("SELECT seq, id, slot, metadata, crc, typeof(document) <> 'null' FROM records WHERE collection = ? AND id > ? ORDER BY id LIMIT ?")
         .raw(true) as unknown as Database.Statement<[number, string, number], RecordIndexRow>,
       upsertRecord: db.prepare<[number, number, string, number, string | null, string | null, number, number]>(
         `INSERT INTO records (seq, collection, id, slot, document, metadata, crc, doc_crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
