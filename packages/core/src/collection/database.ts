@@ -227,7 +227,7 @@ export class OmenDB {
       // Loading freed far more than it kept (rows, read buffers, the checksum thread): return those
       // pages to the system rather than leave them in the C library's free lists.
       loadMemoryMap().trim?.();
-            // Bound the next recovery, without making this open wait for it.
+      // Bound the next recovery, without making this open wait for it.
       if (replayed > 0) instance.runCheckpoint().catch(() => undefined);
       instance.scheduleMaintenance();
       return instance;
