@@ -2,6 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { OmenDB } from "../src/index.js";
+import type { VamanaGraph } from "../src/graph/vamana-graph.js";
+import { loadMemoryMap } from "../src/storage/memory-map.js";
 import { gaussian, mulberry32 } from "../src/internal/seeded-random.js";
 import { tempDir } from "./helpers.js";
 
@@ -157,6 +159,57 @@ describe("Collection with the DiskANN index", () => {
     expect(await check(again)).toEqual(before);
     await again.close();
   });
+
+  it.skipIf(loadMemoryMap().mapPrivate === undefined)(
+    "moves the graph's lists onto the file each checkpoint writes, keeping every list and every answer",
+    async () => {
+      const dir = tempDir();
+      const vectors = mixture(2000, 31);
+      const db = await OmenDB.open(dir, { durability: "none", threads: 2 });
+      const indexed = await db.createCollection("indexed", { dimension: DIM, metric: "cosine", index: { threshold: 500, maxDegree: 24, buildListSize: 48 } });
+      const exact = await db.createCollection("exact", { dimension: DIM, metric: "cosine", index: { threshold: 1e9 } });
+      const records = vectors.map((vector, i) => ({ id: `v${i}`, vector }));
+      for (const c of [indexed, exact]) await c.upsert(records.slice(0, 1500));
+      await indexed.buildIndex();
+      const graph = () => (indexed as unknown as { store: { index: { ann: { graph: VamanaGraph } } } }).store.index.ann.graph;
+      const lists = () => Array.from({ length: graph().capacity }, (_, s) => Array.from(graph().neighbors(s)).join(","));
+      const queries = mixture(30, 32);
+      const answers = async () => Promise.all(queries.map(async (q) => (await indexed.search(q, { k: 10 })).map((h) => h.id)));
+      const growable = () => (graph().share().adjacency as { growable?: boolean }).growable;
+      expect(growable()).toBe(true); // built here: private memory
+      const before = lists();
+      const found = await answers();
+      await db.checkpoint();
+      expect(growable()).toBe(false); // now the file's pages
+      expect(lists()).toEqual(before);
+      expect(await answers()).toEqual(found);
+      // Changes after that checkpoint, then another: lists carried over onto the newer file.
+      for (const c of [indexed, exact]) {
+        await c.upsert(records.slice(1500));
+        await c.delete(Array.from({ length: 200 }, (_, i) => `v${i * 7}`));
+      }
+      await indexed.buildIndex();
+      const changed = lists();
+      const again = await answers();
+      let total = 0;
+      for (const [i, q] of queries.entries()) total += recall(again[i]!, await exactTop(db, "exact", q, 10));
+      expect(total / queries.length).toBeGreaterThanOrEqual(0.95);
+      expect(changed).not.toEqual(before);
+      const mapped = graph().share().adjacency;
+      await db.checkpoint(); // trims lists grown into the back-edge slack, then rebases
+      expect(graph().share().adjacency).not.toBe(mapped);
+      const checkpointed = lists();
+      const afterCheckpoint = await answers();
+      await db.close();
+      // The file holds exactly the lists the running graph has (nothing changed during the write).
+      const reopened = await OmenDB.open(dir, { durability: "none" });
+      const c = reopened.getCollection("indexed");
+      const reopenedGraph = (c as unknown as { store: { index: { ann: { graph: VamanaGraph } } } }).store.index.ann.graph;
+      expect(Array.from({ length: reopenedGraph.capacity }, (_, s) => Array.from(reopenedGraph.neighbors(s)).join(",")).slice(0, checkpointed.length)).toEqual(checkpointed);
+      expect(await Promise.all(queries.map(async (q) => (await c.search(q, { k: 10 })).map((h) => h.id)))).toEqual(afterCheckpoint);
+      await reopened.close();
+    },
+  );
 
   it("builds the index in the background once the threshold is reached", async () => {
     const vectors = mixture(900, 10);

@@ -10,7 +10,14 @@
 import fs from "node:fs";
 import { AnnIndex, type AnnIndexParams, type BuildProgress, type FullPrecision, type IndexHits, defaultAnnIndexParams } from "../graph/ann-index.js";
 import type { BuildHelpers } from "../graph/batch-build.js";
-import { type AnnIndexSnapshot, type DeferredChecksums, readAnnIndexFile, verifyDeferredChecksums, writeAnnIndexFile } from "../storage/ann-index-file.js";
+import {
+  type AnnIndexSnapshot,
+  type DeferredChecksums,
+  mapAnnAdjacency,
+  readAnnIndexFile,
+  verifyDeferredChecksums,
+  writeAnnIndexFile,
+} from "../storage/ann-index-file.js";
 import type { Metric } from "../types.js";
 import type { VectorArena } from "../vector/vector-arena.js";
 import type { RecordTable } from "./record-table.js";
@@ -52,6 +59,8 @@ export class CollectionIndex {
   readonly unindexed = new Set<number>();
   private dirty = false;
   private readonly full: FullPrecision;
+  /** The index the last {@link snapshotIfChanged} copied. */
+  private snapshotOf: AnnIndex | undefined;
   /** Checksums {@link load} left to a worker thread, until {@link verifyLoaded}. */
   private pendingCheck: Promise<void> | undefined;
 
@@ -210,7 +219,22 @@ export class CollectionIndex {
   snapshotIfChanged(): AnnIndexSnapshot | undefined {
     if (!this.dirty || this.ann === undefined || this.ann.pq === undefined) return undefined;
     this.dirty = false;
+    this.snapshotOf = this.ann;
     return this.ann.snapshot();
+  }
+
+  /**
+   * After {@link persist}, with no search running: the graph's lists move onto the file just written,
+   * mapped copy-on-write, keeping every list as it is now (lists changed since the snapshot are copied
+   * over). Lists built in this process leave private memory for the page cache, and the file mapped
+   * before is let go. Nothing happens when the index was replaced since the snapshot, or without the
+   * memory-map addon. Returns the number of lists copied, or undefined when nothing was mapped.
+   */
+  rebaseOnFile(snapshot: AnnIndexSnapshot): number | undefined {
+    const ann = this.ann;
+    if (ann === undefined || ann !== this.snapshotOf || snapshot.stride !== ann.graph.stride) return undefined;
+    const buffer = mapAnnAdjacency(this.file, snapshot);
+    return buffer === undefined ? undefined : ann.graph.rebaseAdjacency(buffer, snapshot.slotLimit);
   }
 
   /** Writes a snapshot taken by {@link snapshotIfChanged} (atomically replacing the old file). */

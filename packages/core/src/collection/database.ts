@@ -85,7 +85,7 @@ export class OmenDB {
   private readonly host: CollectionHost;
   private pool: SearchPool | undefined;
   /** What the search threads were last sent, per collection key. */
-  private readonly published = new Map<number, { ann: AnnIndex | undefined; pq: unknown }>();
+  private readonly published = new Map<number, { ann: AnnIndex | undefined; pq: unknown; lists: SharedArrayBuffer | undefined }>();
 
   private constructor(
     /** The data folder. */
@@ -115,7 +115,8 @@ export class OmenDB {
 
   /**
    * After every gated write: sends the search threads the shares of each collection whose index
-   * changed identity (growth in place needs nothing), and drops deleted ones.
+   * changed identity or whose lists moved to another buffer (growth in place needs nothing), and
+   * drops deleted ones.
    */
   private syncShares(): void {
     const pool = this.pool!;
@@ -125,8 +126,9 @@ export class OmenDB {
       seen.add(key);
       const ann = index.ann?.pq === undefined ? undefined : index.ann;
       const last = this.published.get(key);
-      if (last !== undefined && last.ann === ann && last.pq === ann?.pq) continue;
-      this.published.set(key, { ann, pq: ann?.pq });
+      const lists = ann?.graph.share().adjacency;
+      if (last !== undefined && last.ann === ann && last.pq === ann?.pq && last.lists === lists) continue;
+      this.published.set(key, { ann, pq: ann?.pq, lists });
       pool.publish(key, ann === undefined ? undefined : { ann: ann.share(), arena: arena.share() });
     }
     for (const key of this.published.keys()) {
@@ -392,7 +394,13 @@ export class OmenDB {
       );
       this.walBytesSinceCheckpoint = 0;
       for (const c of this.collections.values()) c.store.vectors.sync();
-      for (const { index, snapshot } of snapshots) if (snapshot !== undefined) await index.persist(snapshot);
+      for (const { index, snapshot } of snapshots) {
+        if (snapshot === undefined) continue;
+        await index.persist(snapshot);
+        // The lists leave private memory for the file just written (search threads get the new
+        // share); not worth it when closing.
+        if (this.closing === undefined) this.exclusive(() => index.rebaseOnFile(snapshot));
+      }
       this.sqlite.durably(() => this.sqlite.setMeta("checkpoint_lsn", String(lsn)));
       await this.wal.removeSegmentsUpTo(lsn);
     } catch (err) {

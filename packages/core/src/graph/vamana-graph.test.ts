@@ -1,4 +1,9 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { adjacencyReserveBytes } from "../storage/ann-index-file.js";
+import { loadMemoryMap } from "../storage/memory-map.js";
 import { mulberry32 } from "../internal/seeded-random.js";
 import { DEFAULT_VAMANA_PARAMS, VamanaGraph } from "./vamana-graph.js";
 import type { DistanceFromSlot } from "./graph-store.js";
@@ -82,6 +87,49 @@ describe("VamanaGraph", () => {
     const lists = graph.adjacencyCopy(600);
     expect(lists.length).toBe(600 * 21);
     for (let s = 0; s < 600; s++) expect(Array.from(lists.subarray(s * 21, s * 21 + graph.degrees[s]!))).toEqual(Array.from(graph.neighbors(s)));
+  });
+
+  it.skipIf(loadMemoryMap().mapPrivate === undefined)("rebases its lists onto a mapped copy, copying only the lists that changed since", () => {
+    const params = { ...DEFAULT_VAMANA_PARAMS, maxDegree: 16, buildListSize: 40 };
+    const { graph, fromSlot } = build(data, dim, 1000, params);
+    // The "checkpoint": the lists of slots below 1000 written to a file, as the index file holds them.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "omendb-rebase-"));
+    try {
+      const file = path.join(dir, "lists.bin");
+      const written = graph.adjacencyCopy(1000);
+      fs.writeFileSync(file, new Uint8Array(written.buffer));
+      // Changes after it: 300 more nodes (back-edges into old lists), deletions repaired.
+      for (let s = 1000; s < 1300; s++) graph.insert(s, fromSlot);
+      for (let s = 0; s < 1000; s += 9) graph.markDeleted(s);
+      graph.consolidate(fromSlot);
+      const listsNow = () => Array.from({ length: graph.capacity }, (_, s) => Array.from(graph.neighbors(s)));
+      const before = listsNow();
+      let differing = 0;
+      for (let s = 0; s < graph.capacity; s++) {
+        const list = before[s]!;
+        if (list.length === 0) continue;
+        if (s >= 1000 || list.some((v, j) => written[s * graph.stride + j] !== v)) differing++;
+      }
+      const query = (q: number) => (targets: Uint32Array, count: number, out: Float32Array) => {
+        for (let i = 0; i < count; i++) out[i] = l2(data, dim, targets[i]!, queries, q * dim);
+      };
+      const answers = () => Array.from({ length: 20 }, (_, q) => Array.from(graph.search(query(q), 10, 64).slots));
+      const found = answers();
+      const fd = fs.openSync(file, "r");
+      const buffer = loadMemoryMap().mapPrivate!(fd, 0, written.byteLength, adjacencyReserveBytes(graph.stride));
+      fs.closeSync(fd);
+      expect(graph.rebaseAdjacency(buffer, 1000)).toBe(differing);
+      expect(differing).toBeGreaterThan(300);
+      expect(graph.share().adjacency).toBe(buffer);
+      expect(listsNow()).toEqual(before);
+      expect(answers()).toEqual(found);
+      // Copy-on-write: the file keeps the checkpoint's lists.
+      expect(Buffer.compare(fs.readFileSync(file), Buffer.from(written.buffer))).toBe(0);
+      // Growable buffers are refused.
+      expect(() => graph.rebaseAdjacency(new VamanaGraph(params).share().adjacency, 0)).toThrow(RangeError);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("hands a deleted entry point over to its nearest live neighbour on consolidation", () => {

@@ -534,6 +534,39 @@ export class VamanaGraph {
     this.view(this.capacity);
   }
 
+  /**
+   * Moves the lists onto `buffer` (as {@link adoptAdjacency} requires: fixed, spanning every slot the
+   * graph can hold) whose first `fileSlots` lists are expected to equal this graph's — the lists a
+   * checkpoint just wrote, mapped copy-on-write. Every list is kept exactly as it is now: one that
+   * differs from the buffer's (changed since the checkpoint, or past `fileSlots`) is copied over, so
+   * only those pages become private. Owner graph only, with no search running.
+   * @returns the number of lists copied.
+   * @throws RangeError when the buffer is growable or too short.
+   */
+  rebaseAdjacency(buffer: SharedArrayBuffer, fileSlots: number): number {
+    const bytes = this.maxSlots * this.stride * 4;
+    if (isGrowable(buffer) || buffer.byteLength < bytes) {
+      throw new RangeError(`rebaseAdjacency: needs a fixed buffer of at least ${bytes} bytes, got ${isGrowable(buffer) ? "a growable one" : `${buffer.byteLength} bytes`}`);
+    }
+    const stride = this.stride;
+    const current = this.adjacency;
+    const next = new Uint32Array(buffer, 0, this.capacity * stride);
+    let copied = 0;
+    for (let s = 0; s < this.capacity; s++) {
+      const degree = this.degrees[s]!;
+      if (degree === 0) continue; // entries past a degree are never read
+      const base = s * stride;
+      let same = s < fileSlots;
+      for (let j = base; same && j < base + degree; j++) same = next[j] === current[j];
+      if (same) continue;
+      next.set(current.subarray(base, base + degree), base);
+      copied++;
+    }
+    this.buffers.adjacency = buffer;
+    this.view(this.capacity);
+    return copied;
+  }
+
   /** Recomputes the counters after the arrays were loaded wholesale. */
   recount(): void {
     this.presentCount = 0;

@@ -177,6 +177,28 @@ export async function verifyDeferredChecksums(pending: DeferredChecksums): Promi
   });
 }
 
+/**
+ * The neighbour lists of the version 2 file at `path` that `snapshot` was written to, mapped
+ * copy-on-write as {@link AnnIndexFileOptions.mapAdjacency} maps them — without reading or checking
+ * the file (the caller compares them with what it holds: `VamanaGraph.rebaseAdjacency`). Undefined
+ * where they cannot be mapped (no addon, a big-endian host, mmap failing).
+ * @throws OmenDBError (`IO`) when the file cannot be opened.
+ */
+export function mapAnnAdjacency(filePath: string, snapshot: AnnIndexSnapshot): SharedArrayBuffer | undefined {
+  const layout = annIndexFileLayout({ dim: snapshot.dim, m: snapshot.pq.m, slotLimit: snapshot.slotLimit, stride: snapshot.stride });
+  let fd: number;
+  try {
+    fd = fs.openSync(filePath, "r");
+  } catch (err) {
+    throw ioError(`opening ANN index file ${filePath}`, err);
+  }
+  try {
+    return mapSection(filePath, fd, layout.sections.adjacency, adjacencyReserveBytes(snapshot.stride));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Where a version 2 file's adjacency payload starts: a multiple of this (any page size up to 64 KiB). */
 export const ANN_ADJACENCY_ALIGN = 64 * 1024;
 
