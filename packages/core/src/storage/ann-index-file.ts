@@ -186,6 +186,11 @@ export async function verifyDeferredChecksums(pending: DeferredChecksums): Promi
  */
 export function mapAnnAdjacency(filePath: string, snapshot: AnnIndexSnapshot): SharedArrayBuffer | undefined {
   const layout = annIndexFileLayout({ dim: snapshot.dim, m: snapshot.pq.m, slotLimit: snapshot.slotLimit, stride: snapshot.stride });
+  return withOpenFile(filePath, (fd) => mapSection(filePath, fd, layout.sections.adjacency, adjacencyReserveBytes(snapshot.stride)));
+}
+
+/** Runs `fn` with `filePath` open for reading, closing it afterwards. @throws OmenDBError (`IO`) when it cannot be opened. */
+function withOpenFile<T>(filePath: string, fn: (fd: number) => T): T {
   let fd: number;
   try {
     fd = fs.openSync(filePath, "r");
@@ -193,7 +198,7 @@ export function mapAnnAdjacency(filePath: string, snapshot: AnnIndexSnapshot): S
     throw ioError(`opening ANN index file ${filePath}`, err);
   }
   try {
-    return mapSection(filePath, fd, layout.sections.adjacency, adjacencyReserveBytes(snapshot.stride));
+    return fn(fd);
   } finally {
     fs.closeSync(fd);
   }
@@ -414,17 +419,7 @@ export function readAnnIndexFile(filePath: string, expect: AnnIndexFileExpect, o
   const mapAdjacency = options.mapAdjacency === true;
   const defer = options.deferChecksums;
   const chunkBytes = chunkSize(options);
-  let fd: number;
-  try {
-    fd = fs.openSync(filePath, "r");
-  } catch (err) {
-    throw ioError(`opening ANN index file ${filePath}`, err);
-  }
-  try {
-    return readOpen(filePath, fd, expect, chunkBytes, mapAdjacency, defer);
-  } finally {
-    fs.closeSync(fd);
-  }
+  return withOpenFile(filePath, (fd) => readOpen(filePath, fd, expect, chunkBytes, mapAdjacency, defer));
 }
 
 function readOpen(
