@@ -478,8 +478,8 @@ export class Collection {
     // Only records that have a document are looked up in SQLite (ids-and-vectors collections never are).
     const documented = ids.filter((_, i) => table.hasDocumentAt(slots[i]!));
     const found = documented.length > 0 ? this.store.documents(documented) : [];
-    let next = 0;
-    const documents = ids.map((_, i) => (table.hasDocumentAt(slots[i]!) ? found[next++]! : null));
+    const documents = new Array<string | null>(ids.length).fill(null);
+    for (let i = 0, next = 0; i < ids.length; i++) if (table.hasDocumentAt(slots[i]!)) documents[i] = found[next++]!;
     const out = new Array<StoredRecord>(ids.length);
     for (let i = 0; i < ids.length; i++) {
       const slot = slots[i]!;

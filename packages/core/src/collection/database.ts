@@ -126,7 +126,7 @@ export class OmenDB {
       seen.add(key);
       const ann = index.ann?.pq === undefined ? undefined : index.ann;
       const last = this.published.get(key);
-      const lists = ann?.graph.share().adjacency;
+      const lists = ann?.graph.listBuffer;
       if (last !== undefined && last.ann === ann && last.pq === ann?.pq && last.lists === lists) continue;
       this.published.set(key, { ann, pq: ann?.pq, lists });
       pool.publish(key, ann === undefined ? undefined : { ann: ann.share(), arena: arena.share() });

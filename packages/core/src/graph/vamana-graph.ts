@@ -17,7 +17,7 @@
  * a fixed buffer as long as the graph can ever need: the index file's lists mapped copy-on-write.
  */
 import { ErrorCode, OmenDBError } from "../errors.js";
-import { type GrowableSharedBuffer, MAX_GROWABLE_BYTES, growableSharedBuffer, isGrowable } from "../internal/growable-shared-buffer.js";
+import { type GrowableSharedBuffer, growableSharedBuffer, isGrowable, wholeUnitBytes } from "../internal/growable-shared-buffer.js";
 import { CandidateList } from "./candidate-list.js";
 import type { DistanceFromQuery, DistanceFromSlot } from "./graph-store.js";
 
@@ -129,7 +129,7 @@ export class VamanaGraph {
   constructor(readonly params: VamanaParams, capacity = 1024, share?: GraphShare) {
     this.stride = params.maxDegree + Math.ceil(params.maxDegree * SLACK_SHARE);
     this.prune.kept = new Uint32Array(params.maxDegree);
-    this.maxSlots = Math.floor(MAX_GROWABLE_BYTES / (this.stride * 4));
+    this.maxSlots = wholeUnitBytes(this.stride * 4) / (this.stride * 4);
     if (share === undefined) {
       const meta = new SharedArrayBuffer(4);
       new Int32Array(meta)[0] = -1;
@@ -525,10 +525,7 @@ export class VamanaGraph {
    * @throws RangeError when the buffer is growable or shorter than {@link reserve} allows.
    */
   adoptAdjacency(buffer: SharedArrayBuffer): void {
-    const bytes = this.maxSlots * this.stride * 4;
-    if (isGrowable(buffer) || buffer.byteLength < bytes) {
-      throw new RangeError(`adoptAdjacency: needs a fixed buffer of at least ${bytes} bytes, got ${isGrowable(buffer) ? "a growable one" : `${buffer.byteLength} bytes`}`);
-    }
+    this.checkListBuffer(buffer, "adoptAdjacency");
     if (this.presentCount !== 0) throw new RangeError("adoptAdjacency: the graph already has nodes");
     this.buffers.adjacency = buffer;
     this.view(this.capacity);
@@ -544,10 +541,7 @@ export class VamanaGraph {
    * @throws RangeError when the buffer is growable or too short.
    */
   rebaseAdjacency(buffer: SharedArrayBuffer, fileSlots: number): number {
-    const bytes = this.maxSlots * this.stride * 4;
-    if (isGrowable(buffer) || buffer.byteLength < bytes) {
-      throw new RangeError(`rebaseAdjacency: needs a fixed buffer of at least ${bytes} bytes, got ${isGrowable(buffer) ? "a growable one" : `${buffer.byteLength} bytes`}`);
-    }
+    this.checkListBuffer(buffer, "rebaseAdjacency");
     const stride = this.stride;
     const current = this.adjacency;
     const next = new Uint32Array(buffer, 0, this.capacity * stride);
@@ -565,6 +559,19 @@ export class VamanaGraph {
     this.buffers.adjacency = buffer;
     this.view(this.capacity);
     return copied;
+  }
+
+  /** The buffer the lists live in (another one after {@link adoptAdjacency} or {@link rebaseAdjacency}). */
+  get listBuffer(): SharedArrayBuffer {
+    return this.buffers.adjacency;
+  }
+
+  /** @throws RangeError unless `buffer` is fixed and spans every slot the graph can hold. */
+  private checkListBuffer(buffer: SharedArrayBuffer, what: string): void {
+    const bytes = this.maxSlots * this.stride * 4;
+    if (isGrowable(buffer) || buffer.byteLength < bytes) {
+      throw new RangeError(`${what}: needs a fixed buffer of at least ${bytes} bytes, got ${isGrowable(buffer) ? "a growable one" : `${buffer.byteLength} bytes`}`);
+    }
   }
 
   /** Recomputes the counters after the arrays were loaded wholesale. */

@@ -52,6 +52,7 @@ describe("crc32c", () => {
         expect(crc32c(plain.subarray(offset, offset + len)), `offset ${offset} length ${len}`).toBe(want);
         expect(crc32c(shared.subarray(offset, offset + len)), `shared, offset ${offset} length ${len}`).toBe(want);
         expect(crc32c(plain.subarray(offset + 100, offset + len), crc32c(plain.subarray(offset, offset + 100)))).toBe(want);
+        expect(crc32c(plain.subarray(offset), 0, len), `first ${len} bytes`).toBe(want);
       }
     }
   });

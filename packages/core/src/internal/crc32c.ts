@@ -45,13 +45,14 @@ function buildTable(): Int32Array {
  *
  * Incremental use: pass the previous result as `seed` to continue a checksum over more bytes, so
  * `crc32c(b, crc32c(a))` equals `crc32c(a ++ b)`. The default seed 0 starts a new checksum.
+ * `length` checksums only the first bytes (a reused buffer needs no view per call).
  *
  * @example
  * crc32c(new TextEncoder().encode("123456789")) === 0xe3069283
  */
-export function crc32c(bytes: Uint8Array, seed = 0): number {
+export function crc32c(bytes: Uint8Array, seed = 0, length = bytes.length): number {
   const t = TABLE;
-  const n = bytes.length;
+  const n = Math.min(length, bytes.length);
   let c = ~seed;
   let i = 0;
   if (LITTLE_ENDIAN && n >= WORDS_MIN) {

@@ -20,6 +20,11 @@ export function isGrowable(buffer: SharedArrayBuffer): buffer is GrowableSharedB
 /** The most bytes one growable shared buffer may reserve in this runtime (V8: 4 GiB). */
 export const MAX_GROWABLE_BYTES = 2 ** 32;
 
+/** The most bytes one shared buffer of whole `unitBytes`-byte units may span ({@link MAX_GROWABLE_BYTES} rounded down). */
+export function wholeUnitBytes(unitBytes: number): number {
+  return Math.floor(MAX_GROWABLE_BYTES / unitBytes) * unitBytes;
+}
+
 /**
  * A zero-filled shared buffer of `byteLength` bytes that can grow to `maxByteLength` (address space
  * is reserved up front; memory is committed as it grows).

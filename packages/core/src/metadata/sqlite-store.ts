@@ -67,12 +67,7 @@ export function rowChecksum(id: string, slot: number, metadata: string | null): 
   }
   bytes[n++] = 0;
   if (metadata !== null) n = writeUtf8(metadata, n);
-  let prefix = prefixes[n];
-  if (prefix === undefined || prefix.buffer !== bytes.buffer) {
-    prefix = bytes.subarray(0, n);
-    if (n < prefixes.length) prefixes[n] = prefix;
-  }
-  return crc32c(prefix);
+  return crc32c(bytes, 0, n);
 }
 
 /** CRC-32C over a record's document (of an empty string for none, told apart by the NULL itself). */
@@ -83,9 +78,6 @@ export function documentChecksum(document: string | null): number {
 const encoder = new TextEncoder();
 /** Reused for every checksum (opening a folder checks every row): no allocation per row. */
 let utf8 = new Uint8Array(4096);
-
-/** `utf8.subarray(0, n)` for short rows, made once per length and buffer: checking a short row allocates nothing. */
-const prefixes = new Array<Uint8Array | undefined>(257).fill(undefined);
 
 /** Writes `text`'s UTF-8 into `utf8` at `at` (which has room for it); returns the end. ASCII up to 256 chars is copied in JS. */
 function writeUtf8(text: string, at: number): number {
@@ -106,8 +98,7 @@ function writeUtf8(text: string, at: number): number {
 /** CRC-32C of `text`'s UTF-8 bytes. */
 function utf8Checksum(text: string): number {
   if (utf8.length < text.length * 3) utf8 = new Uint8Array(Math.max(text.length * 3, utf8.length * 2));
-  const { written } = encoder.encodeInto(text, utf8);
-  return crc32c(utf8.subarray(0, written));
+  return crc32c(utf8, 0, writeUtf8(text, 0));
 }
 
 /** A record's document as read back with its checksum. */

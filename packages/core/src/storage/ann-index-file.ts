@@ -70,7 +70,7 @@ import fsp from "node:fs/promises";
 import nodePath from "node:path";
 import { CorruptionError, ioError, isOmenDBError } from "../errors.js";
 import { crc32c } from "../internal/crc32c.js";
-import { MAX_GROWABLE_BYTES } from "../internal/growable-shared-buffer.js";
+import { wholeUnitBytes } from "../internal/growable-shared-buffer.js";
 import type { Metric } from "../types.js";
 import { syncDirectory } from "./directory-sync.js";
 import { checksumRanges } from "./checksum-thread.js";
@@ -212,7 +212,7 @@ export const ANN_ADJACENCY_ALIGN = 64 * 1024;
  * a graph's lists may hold (the graph never grows past it, so a mapped buffer never has to grow).
  */
 export function adjacencyReserveBytes(stride: number): number {
-  return Math.floor(MAX_GROWABLE_BYTES / (stride * 4)) * stride * 4;
+  return wholeUnitBytes(stride * 4);
 }
 
 /** Default size of one read or write. */
