@@ -74,7 +74,10 @@ export class CollectionIndex {
   ) {
     this.full = {
       vector: (slot) => arena.storedVector(slot),
-      fromSlot: (from, targets, count, out) => arena.distancesFromSlot(from, targets, count, out),
+      fromSlot: {
+        distances: (from, targets, count, out) => arena.distancesFromSlot(from, targets, count, out),
+        firstWithin: (from, targets, count, limit) => arena.firstWithin(from, targets, count, limit),
+      },
       toQuery: (query, slots) => arena.distancesTo(query, slots),
       share: () => arena.share(),
     };

@@ -19,7 +19,7 @@ import { type ProductQuantizer, defaultSubspaces } from "../quantization/product
 import type { VectorShare } from "../vector/vector-reader.js";
 import type { AnnIndexSnapshot } from "../storage/ann-index-file.js";
 import { BatchPlanner, type BuildHelpers, type PlanNode } from "./batch-build.js";
-import type { DistanceFromQuery, DistanceFromSlot } from "./graph-store.js";
+import type { DistanceFromQuery, SlotDistances } from "./graph-store.js";
 import { DEFAULT_VAMANA_PARAMS, type GraphShare, type SearchHits, VamanaGraph, type VamanaParams } from "./vamana-graph.js";
 
 /** Tuning knobs of the index; every field has a default. */
@@ -44,7 +44,7 @@ export interface FullPrecision {
   /** The stored vector of a slot (unit-normalised for cosine). */
   vector(slot: number): Float32Array;
   /** Distances between stored vectors, batched. */
-  fromSlot: DistanceFromSlot;
+  fromSlot: SlotDistances;
   /** Exact distances from a query to slots (re-ranking). */
   toQuery(query: Float32Array, slots: Uint32Array): Float32Array;
   /** How helper threads of a bulk build read the vectors (none: the build uses this thread only). */

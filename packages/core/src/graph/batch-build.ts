@@ -23,7 +23,7 @@ import type { VectorShare } from "../vector/vector-reader.js";
 import { VectorReader } from "../vector/vector-reader.js";
 import { PQReader } from "../quantization/pq-reader.js";
 import type { AnnShare } from "./ann-index.js";
-import type { DistanceFromQuery, DistanceFromSlot } from "./graph-store.js";
+import type { DistanceFromQuery, SlotDistances } from "./graph-store.js";
 import { type PlanMode, VamanaGraph } from "./vamana-graph.js";
 
 const GEN = 0;
@@ -170,7 +170,10 @@ export function serveBuild(job: BuildJob, thread: number): void {
   const pq = new PQReader(job.ann.pq, thread);
   const arena = new VectorReader(job.arena);
   const R = job.ann.graph.params.maxDegree;
-  const fromSlot: DistanceFromSlot = (from, targets, count, out) => arena.distancesFromSlot(from, targets, count, out);
+  const fromSlot: SlotDistances = {
+    distances: (from, targets, count, out) => arena.distancesFromSlot(from, targets, count, out),
+    firstWithin: (from, targets, count, limit) => arena.firstWithin(from, targets, count, limit),
+  };
   const kind = job.ann.tableKind;
   const guide = (slot: number): DistanceFromQuery => {
     pq.setQuery(arena.storedVector(slot), kind);

@@ -6,7 +6,7 @@ import { adjacencyReserveBytes } from "../storage/ann-index-file.js";
 import { loadMemoryMap } from "../storage/memory-map.js";
 import { mulberry32 } from "../internal/seeded-random.js";
 import { DEFAULT_VAMANA_PARAMS, VamanaGraph } from "./vamana-graph.js";
-import type { DistanceFromSlot } from "./graph-store.js";
+import { slotDistances } from "./graph-store.js";
 
 /** Clustered points so the graph has structure to find. */
 function dataset(n: number, dim: number, seed: number): Float32Array {
@@ -31,9 +31,9 @@ function l2(data: Float32Array, dim: number, a: number, q: Float32Array, qOff: n
 
 function build(data: Float32Array, dim: number, n: number, params = DEFAULT_VAMANA_PARAMS) {
   const graph = new VamanaGraph(params, 16);
-  const fromSlot: DistanceFromSlot = (from, targets, count, out) => {
+  const fromSlot = slotDistances((from, targets, count, out) => {
     for (let i = 0; i < count; i++) out[i] = l2(data, dim, targets[i]!, data, from * dim);
-  };
+  });
   for (let s = 0; s < n; s++) graph.insert(s, fromSlot);
   return { graph, fromSlot };
 }

@@ -19,7 +19,7 @@
 import { ErrorCode, OmenDBError } from "../errors.js";
 import { type GrowableSharedBuffer, growableSharedBuffer, isGrowable, wholeUnitBytes } from "../internal/growable-shared-buffer.js";
 import { CandidateList } from "./candidate-list.js";
-import type { DistanceFromQuery, DistanceFromSlot } from "./graph-store.js";
+import type { DistanceFromQuery, SlotDistances } from "./graph-store.js";
 
 /** Graph construction parameters. */
 export interface VamanaParams {
@@ -40,9 +40,6 @@ export interface VamanaParams {
  * already leaves fewer than R edges it changes nothing.
  */
 const LONG_EDGE_SHARE = 1 / 8;
-
-/** Kept nodes measured per batch when checking whether they cover a candidate. */
-const COVER_CHUNK = 2;
 
 /**
  * Back-edges may grow a list this share past `maxDegree` before it is pruned back to `maxDegree`
@@ -106,14 +103,12 @@ export class VamanaGraph {
   private scratchDistances: Float32Array;
   /** Reused by every search (searches never overlap: the graph is used from one thread). */
   private readonly list = new CandidateList(128);
-  private readonly coverChunk = new Uint32Array(COVER_CHUNK);
   /** Scratch of {@link setPruned}, grown on demand. */
   private prune = {
     slots: new Uint32Array(256),
     dists: new Float32Array(256),
     order: new Uint32Array(256),
     targets: new Uint32Array(256),
-    out: new Float32Array(256),
     kept: new Uint32Array(0),
   };
 
@@ -280,7 +275,7 @@ export class VamanaGraph {
    * Inserts `slot` (Fresh-DiskANN insert): search for it with full-precision distances, prune the
    * visited set into its out-edges, and add back-edges, pruning any neighbour that overflows.
    */
-  insert(slot: number, fromSlot: DistanceFromSlot, alpha = this.params.alpha, guide?: DistanceFromQuery): void {
+  insert(slot: number, fromSlot: SlotDistances, alpha = this.params.alpha, guide?: DistanceFromQuery): void {
     this.reserve(slot + 1);
     // Re-inserting the entry point: its edges are about to go, so start from one of its neighbours.
     let start = this.entry;
@@ -314,7 +309,7 @@ export class VamanaGraph {
    * never writes it, so search threads plan a batch of nodes at once against one state of the graph
    * (`batch-build.ts`); {@link applyPlan} then links them in order.
    */
-  plan(slot: number, fromSlot: DistanceFromSlot, alpha: number, mode: PlanMode, out: Uint32Array, guide?: DistanceFromQuery, extra?: Uint32Array): number {
+  plan(slot: number, fromSlot: SlotDistances, alpha: number, mode: PlanMode, out: Uint32Array, guide?: DistanceFromQuery, extra?: Uint32Array): number {
     const searched = mode === "insert" || mode === "relink";
     const candidates = searched ? this.candidatesFor(slot, fromSlot, guide, this.entry) : { slots: [] as number[], distances: [] as number[] };
     if (mode !== "insert") {
@@ -327,7 +322,7 @@ export class VamanaGraph {
       }
       if (current.length > 0) {
         const d = new Float32Array(current.length);
-        fromSlot(slot, current, current.length, d);
+        fromSlot.distances(slot, current, current.length, d);
         for (let i = 0; i < current.length; i++) {
           candidates.slots.push(current[i]!);
           candidates.distances.push(d[i]!);
@@ -344,7 +339,7 @@ export class VamanaGraph {
    * trim), adds its back-edges, pruning any neighbour that overflows. A slot not yet in the graph
    * joins it.
    */
-  applyPlan(slot: number, edges: Uint32Array, fromSlot: DistanceFromSlot, alpha: number, backEdges = true): void {
+  applyPlan(slot: number, edges: Uint32Array, fromSlot: SlotDistances, alpha: number, backEdges = true): void {
     this.reserve(slot + 1);
     if (this.present[slot] !== 1) {
       this.present[slot] = 1;
@@ -389,13 +384,13 @@ export class VamanaGraph {
   /**
    * Re-links `slot` over its current edges plus a fresh search (the second bulk-build pass).
    */
-  relink(slot: number, fromSlot: DistanceFromSlot, alpha: number, guide?: DistanceFromQuery): void {
+  relink(slot: number, fromSlot: SlotDistances, alpha: number, guide?: DistanceFromQuery): void {
     const candidates = this.candidatesFor(slot, fromSlot, guide, this.entry);
     for (const nb of this.neighbors(slot)) candidates.slots.push(nb);
     const current = this.neighbors(slot);
     if (current.length > 0) {
       const d = new Float32Array(current.length);
-      fromSlot(slot, current, current.length, d);
+      fromSlot.distances(slot, current, current.length, d);
       for (let i = 0; i < d.length; i++) candidates.distances.push(d[i]!);
     }
     this.setPruned(slot, candidates.slots, candidates.distances, fromSlot, alpha);
@@ -409,17 +404,17 @@ export class VamanaGraph {
    */
   private candidatesFor(
     slot: number,
-    fromSlot: DistanceFromSlot,
+    fromSlot: SlotDistances,
     guide: DistanceFromQuery | undefined,
     start: number,
   ): { slots: number[]; distances: number[] } {
     const visited = { slots: [] as number[], distances: [] as number[] };
-    const walk: DistanceFromQuery = guide ?? ((targets, count, out) => fromSlot(slot, targets, count, out));
+    const walk: DistanceFromQuery = guide ?? ((targets, count, out) => fromSlot.distances(slot, targets, count, out));
     this.search(walk, 1, this.params.buildListSize, { visited, start });
     if (guide !== undefined && visited.slots.length > 0) {
       const targets = Uint32Array.from(visited.slots);
       const exact = new Float32Array(targets.length);
-      fromSlot(slot, targets, targets.length, exact);
+      fromSlot.distances(slot, targets, targets.length, exact);
       visited.distances = Array.from(exact);
     }
     return visited;
@@ -438,7 +433,7 @@ export class VamanaGraph {
    * re-pruned over its live neighbours plus the deleted neighbours' live neighbours. Returns the
    * slots removed, which may then be reused.
    */
-  consolidate(fromSlot: DistanceFromSlot): number[] {
+  consolidate(fromSlot: SlotDistances): number[] {
     const removed: number[] = [];
     for (let s = 0; s < this.capacity; s++) if (this.deleted[s] === 1) removed.push(s);
     if (removed.length === 0) return removed;
@@ -467,7 +462,7 @@ export class VamanaGraph {
       }
       const slots = Uint32Array.from(candidates);
       const d = new Float32Array(slots.length);
-      if (slots.length > 0) fromSlot(p, slots, slots.length, d);
+      if (slots.length > 0) fromSlot.distances(p, slots, slots.length, d);
       this.setPruned(p, slots, d, fromSlot, this.params.alpha, true);
     }
     for (const s of removed) {
@@ -485,14 +480,14 @@ export class VamanaGraph {
    * Prunes every list longer than `maxDegree` (grown by back-edges into the slack) back to it, as
    * DiskANN does at the end of a build. Returns the number of nodes pruned.
    */
-  trim(fromSlot: DistanceFromSlot, alpha = this.params.alpha): number {
+  trim(fromSlot: SlotDistances, alpha = this.params.alpha): number {
     const R = this.params.maxDegree;
     let pruned = 0;
     for (let s = 0; s < this.capacity; s++) {
       if (this.degrees[s]! <= R) continue;
       const candidates = Uint32Array.from(this.neighbors(s));
       const d = new Float32Array(candidates.length);
-      fromSlot(s, candidates, candidates.length, d);
+      fromSlot.distances(s, candidates, candidates.length, d);
       this.setPruned(s, candidates, d, fromSlot, alpha);
       pruned++;
     }
@@ -604,12 +599,12 @@ export class VamanaGraph {
     this.degrees[slot] = 0;
   }
 
-  private addBackEdges(slot: number, fromSlot: DistanceFromSlot, alpha: number): void {
+  private addBackEdges(slot: number, fromSlot: SlotDistances, alpha: number): void {
     for (const nb of Array.from(this.neighbors(slot))) this.addEdge(nb, slot, fromSlot, alpha);
   }
 
   /** Adds the edge from → to unless present, re-pruning `from` when it is full. */
-  private addEdge(from: number, to: number, fromSlot: DistanceFromSlot, alpha: number): void {
+  private addEdge(from: number, to: number, fromSlot: SlotDistances, alpha: number): void {
     const deg = this.degrees[from]!;
     const base = from * this.stride;
     for (let j = 0; j < deg; j++) if (this.adjacency[base + j] === to) return;
@@ -620,7 +615,7 @@ export class VamanaGraph {
     }
     const candidates = Uint32Array.from([...this.neighbors(from), to]);
     const d = new Float32Array(candidates.length);
-    fromSlot(from, candidates, candidates.length, d);
+    fromSlot.distances(from, candidates, candidates.length, d);
     this.setPruned(from, candidates, d, fromSlot, alpha);
   }
 
@@ -629,14 +624,14 @@ export class VamanaGraph {
    * only in-edge: give it one from the new neighbour of `slot` closest to it (the one that "covered"
    * it in pruning), as Fresh-DiskANN hands an updated point's old edges on.
    */
-  private rehome(slot: number, former: Uint32Array, fromSlot: DistanceFromSlot, alpha: number): void {
+  private rehome(slot: number, former: Uint32Array, fromSlot: SlotDistances, alpha: number): void {
     const kept = Uint32Array.from(this.neighbors(slot));
     if (kept.length === 0) return;
     const keptSet = new Set(kept);
     const d = new Float32Array(kept.length);
     for (const n of former) {
       if (n === slot || keptSet.has(n) || this.present[n] !== 1) continue;
-      fromSlot(n, kept, kept.length, d);
+      fromSlot.distances(n, kept, kept.length, d);
       let best = 0;
       for (let i = 1; i < kept.length; i++) if (d[i]! < d[best]!) best = i;
       this.addEdge(kept[best]!, n, fromSlot, alpha);
@@ -654,7 +649,7 @@ export class VamanaGraph {
     p: number,
     slots: ArrayLike<number>,
     dists: ArrayLike<number>,
-    fromSlot: DistanceFromSlot,
+    fromSlot: SlotDistances,
     alpha: number,
     excludeDeleted = false,
   ): void {
@@ -671,7 +666,7 @@ export class VamanaGraph {
     p: number,
     slots: ArrayLike<number>,
     dists: ArrayLike<number>,
-    fromSlot: DistanceFromSlot,
+    fromSlot: SlotDistances,
     alpha: number,
     excludeDeleted: boolean,
   ): number {
@@ -683,11 +678,10 @@ export class VamanaGraph {
         dists: new Float32Array(n),
         order: new Uint32Array(n),
         targets: new Uint32Array(n),
-        out: new Float32Array(n),
         kept: this.prune.kept,
       };
     }
-    const { slots: cand, dists: candD, order, targets, out, kept } = this.prune;
+    const { slots: cand, dists: candD, order, targets, kept } = this.prune;
     // Unique, live candidates other than p (the visited stamps double as a "seen" set here).
     const seen = this.nextStamp();
     this.visitedStamp[p] = seen;
@@ -706,18 +700,7 @@ export class VamanaGraph {
     // The kept nodes so far are `targets[0, degree)`. A candidate is kept unless a kept node covers it
     // (DiskANN's rule), checked lazily as in HNSW's heuristic: candidates past the point where the
     // list is full are never measured, and a check stops at the first covering node.
-    const chunk = this.coverChunk;
-    const covered = (ci: number, keptCount: number): boolean => {
-      const slot = cand[ci]!;
-      const limit = candD[ci]! / alpha;
-      for (let from = 0; from < keptCount; from += COVER_CHUNK) {
-        const count = Math.min(COVER_CHUNK, keptCount - from);
-        for (let t = 0; t < count; t++) chunk[t] = targets[from + t]!;
-        fromSlot(slot, chunk, count, out);
-        for (let t = 0; t < count; t++) if (out[t]! <= limit) return true;
-      }
-      return false;
-    };
+    const covered = (ci: number, keptCount: number): boolean => keptCount > 0 && fromSlot.firstWithin(cand[ci]!, targets, keptCount, candD[ci]! / alpha) >= 0;
     let degree = 0;
     let i = 0;
     for (; i < n && degree < near; i++) {

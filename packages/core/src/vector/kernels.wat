@@ -27,6 +27,9 @@
 ;;                   entries (a reader's cache of recently read vectors)
 ;;   dist_cosunit_list  min(2, max(0, 1 - q.v)) for unit (or zero) q and v: the cache holds cosine
 ;;                   vectors already normalised
+;;   first_within_{ip,l2,cosunit}_list  the first j in [0, n) whose distance (exactly as the matching
+;;                   list kernel computes it, promoted to f64) is <= limit, or -1: a graph prune's
+;;                   "is this candidate covered by a kept node" test, stopping at the first cover
 (module
   (import "env" "memory" (memory 1 65536))
 
@@ -315,4 +318,53 @@
           (local.set $list (i32.add (local.get $list) (i32.const 4)))
           (local.set $out (i32.add (local.get $out) (i32.const 4)))
           (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))))
+
+  ;; First j in [0, n) with (1 - q . v_j) <= limit, v_j = base + list[j]*stride; -1 when none.
+  (func (export "first_within_ip_list") (param $q i32) (param $base i32) (param $dim i32) (param $stride i32) (param $list i32) (param $n i32) (param $limit f64) (result i32)
+    (local $j i32)
+    (block $none
+      (loop $next
+        (br_if $none (i32.ge_u (local.get $j) (local.get $n)))
+        (if (f64.le
+              (f64.promote_f32 (f32.sub (f32.const 1) (call $dot_row (local.get $q)
+                (i32.add (local.get $base) (i32.mul (i32.load (local.get $list)) (local.get $stride))) (local.get $dim))))
+              (local.get $limit))
+          (then (return (local.get $j))))
+        (local.set $list (i32.add (local.get $list) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $next)))
+    (i32.const -1))
+
+  ;; First j in [0, n) with |q - v_j|^2 <= limit, v_j = base + list[j]*stride; -1 when none.
+  (func (export "first_within_l2_list") (param $q i32) (param $base i32) (param $dim i32) (param $stride i32) (param $list i32) (param $n i32) (param $limit f64) (result i32)
+    (local $j i32)
+    (block $none
+      (loop $next
+        (br_if $none (i32.ge_u (local.get $j) (local.get $n)))
+        (if (f64.le
+              (f64.promote_f32 (call $l2sq_row (local.get $q)
+                (i32.add (local.get $base) (i32.mul (i32.load (local.get $list)) (local.get $stride))) (local.get $dim)))
+              (local.get $limit))
+          (then (return (local.get $j))))
+        (local.set $list (i32.add (local.get $list) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $next)))
+    (i32.const -1))
+
+  ;; First j in [0, n) with min(2, max(0, 1 - q . v_j)) <= limit (unit q, v_j); -1 when none.
+  (func (export "first_within_cosunit_list") (param $q i32) (param $base i32) (param $dim i32) (param $stride i32) (param $list i32) (param $n i32) (param $limit f64) (result i32)
+    (local $j i32)
+    (block $none
+      (loop $next
+        (br_if $none (i32.ge_u (local.get $j) (local.get $n)))
+        (if (f64.le
+              (f64.promote_f32 (f32.min (f32.const 2) (f32.max (f32.const 0) (f32.sub (f32.const 1)
+                (call $dot_row (local.get $q)
+                  (i32.add (local.get $base) (i32.mul (i32.load (local.get $list)) (local.get $stride))) (local.get $dim))))))
+              (local.get $limit))
+          (then (return (local.get $j))))
+        (local.set $list (i32.add (local.get $list) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $next)))
+    (i32.const -1))
 )

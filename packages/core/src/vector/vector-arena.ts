@@ -176,6 +176,11 @@ export class VectorArena {
     this.open().distancesFromSlot(from, targets, count, out);
   }
 
+  /** The first of `targets[0..count)` within `limit` of the vector at `from`, or −1 (see `VectorReader.firstWithin`). */
+  firstWithin(from: number, targets: Uint32Array, count: number, limit: number): number {
+    return this.open().firstWithin(from, targets, count, limit);
+  }
+
   /** What a search or build thread needs to read these vectors with its own `VectorReader`. */
   share(): VectorShare {
     return this.open().share;

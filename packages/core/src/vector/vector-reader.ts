@@ -74,6 +74,7 @@ export class VectorReader {
   private readonly k: DistanceKernels;
   private readonly rangeKernel: DistanceKernels["dist_l2_range"];
   private readonly listKernel: DistanceKernels["dist_l2_list"];
+  private readonly coverKernel: DistanceKernels["first_within_l2_list"];
   private readonly stride: number;
   private readonly row: number;
   private readonly entries: number;
@@ -115,6 +116,7 @@ export class VectorReader {
     const k = this.k;
     this.rangeKernel = share.metric === "l2" ? k.dist_l2_range : share.metric === "ip" ? k.dist_ip_range : k.dist_cos_range;
     this.listKernel = share.metric === "l2" ? k.dist_l2_list : share.metric === "ip" ? k.dist_ip_list : k.dist_cosunit_list;
+    this.coverKernel = share.metric === "l2" ? k.first_within_l2_list : share.metric === "ip" ? k.first_within_ip_list : k.first_within_cosunit_list;
     this.u8 = new Uint8Array(memory.buffer);
     this.u32 = new Uint32Array(memory.buffer);
     this.f32 = new Float32Array(memory.buffer);
@@ -146,10 +148,27 @@ export class VectorReader {
    */
   distancesFromSlot(from: number, targets: Uint32Array, count: number, out: Float32Array): void {
     this.assertOpen();
-    this.nextCall();
-    const at = this.cacheByte + this.entry(from) * this.row;
-    this.u8.copyWithin(0, at, at + this.dim * 4); // unit already, for cosine
-    this.measure(targets, count, out);
+    this.measure(targets, count, out, from);
+  }
+
+  /**
+   * The first i in [0, count) whose distance from the stored vector of `from` to `targets[i]` (as
+   * {@link distancesFromSlot} measures it) is ≤ `limit`, or −1: a graph prune's cover test, which
+   * stops measuring at the first cover.
+   */
+  firstWithin(from: number, targets: Uint32Array, count: number, limit: number): number {
+    this.assertOpen();
+    const { u32, listByte } = this;
+    const listAt = listByte >>> 2;
+    for (let done = 0; done < count; done += BATCH - 1) {
+      const n = Math.min(BATCH - 1, count - done);
+      this.nextCall();
+      const q = this.cacheByte + this.entry(from) * this.row;
+      for (let j = 0; j < n; j++) u32[listAt + j] = this.entry(targets[done + j]!);
+      const hit = this.coverKernel(q, this.cacheByte, this.dim, this.row, listByte, n, limit);
+      if (hit >= 0) return done + hit;
+    }
+    return -1;
   }
 
   /**
@@ -240,16 +259,21 @@ export class VectorReader {
     this.call = this.call === 0xffffffff ? 1 : this.call + 1;
   }
 
-  /** Distances from the placed query to `slots[0..count)` into `out`, a batch of entries at a time. */
-  private measure(slots: Uint32Array, count: number, out: Float32Array): void {
+  /**
+   * Distances to `slots[0..count)` into `out`, a batch of entries at a time, from the placed query or
+   * (given `from`) from the stored vector of that slot, measured where it sits in the cache.
+   */
+  private measure(slots: Uint32Array, count: number, out: Float32Array, from?: number): void {
     const { u32, f32, listByte, outByte } = this;
     const listAt = listByte >>> 2;
     const outAt = outByte >>> 2;
-    for (let done = 0; done < count; done += BATCH) {
-      const n = Math.min(BATCH, count - done);
+    const batch = from === undefined ? BATCH : BATCH - 1;
+    for (let done = 0; done < count; done += batch) {
+      const n = Math.min(batch, count - done);
       this.nextCall();
+      const q = from === undefined ? 0 : this.cacheByte + this.entry(from) * this.row;
       for (let j = 0; j < n; j++) u32[listAt + j] = this.entry(slots[done + j]!);
-      this.listKernel(0, this.cacheByte, this.dim, this.row, listByte, n, outByte);
+      this.listKernel(q, this.cacheByte, this.dim, this.row, listByte, n, outByte);
       out.set(f32.subarray(outAt, outAt + n), done);
     }
   }

@@ -77,6 +77,13 @@ export interface DistanceKernels {
   dist_cosunit_list(q: number, base: number, dim: number, stride: number, list: number, n: number, out: number): void;
   /** As `dist_l2_range` for v_j at `base + list[j]·stride`. */
   dist_l2_list(q: number, base: number, dim: number, stride: number, list: number, n: number, out: number): void;
+  /**
+   * The first j in [0, n) whose distance as `dist_ip_list` computes it is ≤ `limit`, or −1 (a prune's
+   * cover test, stopping at the first cover). Likewise `first_within_l2_list`, `first_within_cosunit_list`.
+   */
+  first_within_ip_list(q: number, base: number, dim: number, stride: number, list: number, n: number, limit: number): number;
+  first_within_l2_list(q: number, base: number, dim: number, stride: number, list: number, n: number, limit: number): number;
+  first_within_cosunit_list(q: number, base: number, dim: number, stride: number, list: number, n: number, limit: number): number;
   /** Multiplies the `dim` floats at `p` by `f` in place. */
   scale(p: number, dim: number, f: number): void;
 }
