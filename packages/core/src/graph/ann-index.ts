@@ -96,6 +96,10 @@ export function searchGraph(
   return { slots, distances, pool: candidates.slots.length };
 }
 
+/** A bulk build encodes its vectors this many at a time (at most ENCODE_CHUNK_BYTES of them). */
+const ENCODE_CHUNK = 256;
+const ENCODE_CHUNK_BYTES = 1024 * 1024;
+
 /** The largest batch of a bulk build (nodes planned against one state of the graph). */
 const BUILD_BATCH_MAX = 256;
 
@@ -151,9 +155,13 @@ export class AnnIndex {
     const limit = order.reduce((a, b) => Math.max(a, b + 1), 0);
     this.graph.reserve(limit);
     codes.reserve(limit);
-    for (let i = 0; i < order.length; i++) {
-      codes.encode(order[i]!, this.full.vector(order[i]!));
-      if (i % 4096 === 0) progress?.("encode", i, order.length);
+    const chunk = Math.max(1, Math.min(ENCODE_CHUNK, Math.floor(ENCODE_CHUNK_BYTES / (this.dim * 4))));
+    const vectors = new Float32Array(chunk * this.dim);
+    for (let i = 0; i < order.length; i += chunk) {
+      const slots = Uint32Array.from(order.slice(i, i + chunk));
+      for (let j = 0; j < slots.length; j++) vectors.set(this.full.vector(slots[j]!), j * this.dim);
+      codes.encodeMany(slots, vectors.subarray(0, slots.length * this.dim));
+      progress?.("encode", Math.min(order.length, i + chunk), order.length);
     }
     const medoid = this.medoid(order);
     this.graph.insert(medoid, this.full.fromSlot, 1);
