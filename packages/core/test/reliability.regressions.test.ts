@@ -4,6 +4,7 @@
  * open bug stays skipped with a `BUG:` note until the engine is fixed.
  */
 import { describe, expect, it } from "vitest";
+import { slotDistances } from "../src/graph/graph-store.js";
 import { DEFAULT_VAMANA_PARAMS, VamanaGraph } from "../src/graph/vamana-graph.js";
 import { OmenDB } from "../src/index.js";
 import { mulberry32 } from "../src/internal/seeded-random.js";
@@ -76,9 +77,9 @@ describe("DiskANN graph reachability under updates (graph level, deterministic)"
     const rand = mulberry32(1);
     const vectors: Float32Array[] = [];
     const setVector = (slot: number) => (vectors[slot] = Float32Array.from({ length: DIM }, () => rand() * 2 - 1));
-    const fromSlot = (from: number, targets: Uint32Array, count: number, out: Float32Array) => {
+    const fromSlot = slotDistances((from, targets, count, out) => {
       for (let i = 0; i < count; i++) out[i] = l2sq(vectors[from]!, vectors[targets[i]!]!);
-    };
+    });
     const graph = new VamanaGraph({ ...DEFAULT_VAMANA_PARAMS });
     const live = new Set<number>();
     const free: number[] = [];

@@ -177,7 +177,7 @@ export class CollectionIndex {
   }
 
   /**
-   * Brings the index up to date now: a fresh two-pass bulk build when none exists (or when the graph
+   * Brings the index up to date now: a fresh bulk build when none exists (or when the graph
    * would be mostly rebuilt anyway), else joins every waiting slot and consolidates deletions.
    */
   buildAll(progress?: BuildProgress, threads: BuildThreads = { exclusive: (fn) => fn() }): void {

@@ -259,7 +259,7 @@ export class Collection {
 
   /**
    * Brings the DiskANN index up to date with every record now, instead of in the background: a
-   * two-pass bulk build the first time, then incremental inserts and consolidation of deletions.
+   * bulk build the first time, then incremental inserts and consolidation of deletions.
    * Resolves once every acknowledged record is searchable through the index. Runs on the calling
    * thread and blocks it for the duration (minutes for millions of vectors); `onProgress` reports.
    */

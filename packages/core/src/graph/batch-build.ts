@@ -60,7 +60,7 @@ export interface BuildHelpers {
 /** This thread's planning of one node: writes its out-edges to `out`, returns how many. */
 export type PlanNode = (slot: number, mode: PlanMode, alpha: number, out: Uint32Array, extra: Uint32Array | undefined) => number;
 
-const MODES: readonly PlanMode[] = ["insert", "relink", "trim", "merge"];
+const MODES: readonly PlanMode[] = ["insert", "trim", "merge"];
 
 /** Plans batches on this thread and, when given, on helper threads. */
 export class BatchPlanner {
@@ -195,9 +195,8 @@ export function serveBuild(job: BuildJob, thread: number): void {
     for (let i = Atomics.add(c, CURSOR, 1); i < count; i = Atomics.add(c, CURSOR, 1)) {
       try {
         const slot = slots[i]!;
-        const searched = mode === "insert" || mode === "relink";
         const extra = starts[i + 1]! > starts[i]! ? extras.subarray(starts[i]!, starts[i + 1]!) : undefined;
-        degrees[i] = graph.plan(slot, fromSlot, alpha, mode, edges.subarray(i * R, (i + 1) * R), searched ? guide(slot) : undefined, extra);
+        degrees[i] = graph.plan(slot, fromSlot, alpha, mode, edges.subarray(i * R, (i + 1) * R), mode === "insert" ? guide(slot) : undefined, extra);
       } catch {
         Atomics.store(c, FAILED, 1);
       }

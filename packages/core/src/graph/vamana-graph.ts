@@ -48,8 +48,8 @@ const LONG_EDGE_SHARE = 1 / 8;
  */
 const SLACK_SHARE = 0.3;
 
-/** What {@link VamanaGraph.plan} plans for a node: its first links, a re-link, or a trim of its own list. */
-export type PlanMode = "insert" | "relink" | "trim" | "merge";
+/** What {@link VamanaGraph.plan} plans for a node: its first links, a trim of its own list, or a merge of back-edges into it. */
+export type PlanMode = "insert" | "trim" | "merge";
 
 /** Defaults from the DiskANN paper's experiments. */
 export const DEFAULT_VAMANA_PARAMS: VamanaParams = { maxDegree: 64, buildListSize: 100, alpha: 1.2 };
@@ -303,15 +303,14 @@ export class VamanaGraph {
 
   /**
    * The out-edges `slot` would get from {@link insert} (mode `"insert"`: a node not yet in the
-   * graph), {@link relink} (`"relink"`), {@link trim} (`"trim"`: its own list pruned back to
-   * `maxDegree`) or a prune of its list plus the back-edges `extra` that did not fit (`"merge"`),
+   * graph), {@link trim} (`"trim"`: its own list pruned back to `maxDegree`) or a prune of its list
+   * plus the back-edges `extra` that did not fit (`"merge"`),
    * written to `out` (length ≥ `maxDegree`); returns how many. Reads the graph and
    * never writes it, so search threads plan a batch of nodes at once against one state of the graph
    * (`batch-build.ts`); {@link applyPlan} then links them in order.
    */
   plan(slot: number, fromSlot: SlotDistances, alpha: number, mode: PlanMode, out: Uint32Array, guide?: DistanceFromQuery, extra?: Uint32Array): number {
-    const searched = mode === "insert" || mode === "relink";
-    const candidates = searched ? this.candidatesFor(slot, fromSlot, guide, this.entry) : { slots: [] as number[], distances: [] as number[] };
+    const candidates = mode === "insert" ? this.candidatesFor(slot, fromSlot, guide, this.entry) : { slots: [] as number[], distances: [] as number[] };
     if (mode !== "insert") {
       let current = this.neighbors(slot);
       if (mode === "merge" && extra !== undefined) {
@@ -335,11 +334,10 @@ export class VamanaGraph {
   }
 
   /**
-   * Gives `slot` the out-edges `edges` (from {@link plan}) and, unless `backEdges` is false (a
-   * trim), adds its back-edges, pruning any neighbour that overflows. A slot not yet in the graph
-   * joins it.
+   * Gives `slot` the out-edges `edges` (from {@link plan}); a slot not yet in the graph joins it.
+   * Back-edges are the caller's ({@link addBackEdgesDeferred}).
    */
-  applyPlan(slot: number, edges: Uint32Array, fromSlot: SlotDistances, alpha: number, backEdges = true): void {
+  applyPlan(slot: number, edges: Uint32Array): void {
     this.reserve(slot + 1);
     if (this.present[slot] !== 1) {
       this.present[slot] = 1;
@@ -348,7 +346,6 @@ export class VamanaGraph {
     }
     this.adjacency.set(edges, slot * this.stride);
     this.degrees[slot] = edges.length;
-    if (backEdges) this.addBackEdges(slot, fromSlot, alpha);
   }
 
   /**
@@ -379,22 +376,6 @@ export class VamanaGraph {
     const out: number[] = [];
     for (let s = 0; s < this.capacity; s++) if (this.degrees[s]! > R) out.push(s);
     return out;
-  }
-
-  /**
-   * Re-links `slot` over its current edges plus a fresh search (the second bulk-build pass).
-   */
-  relink(slot: number, fromSlot: SlotDistances, alpha: number, guide?: DistanceFromQuery): void {
-    const candidates = this.candidatesFor(slot, fromSlot, guide, this.entry);
-    for (const nb of this.neighbors(slot)) candidates.slots.push(nb);
-    const current = this.neighbors(slot);
-    if (current.length > 0) {
-      const d = new Float32Array(current.length);
-      fromSlot.distances(slot, current, current.length, d);
-      for (let i = 0; i < d.length; i++) candidates.distances.push(d[i]!);
-    }
-    this.setPruned(slot, candidates.slots, candidates.distances, fromSlot, alpha);
-    this.addBackEdges(slot, fromSlot, alpha);
   }
 
   /**
