@@ -226,6 +226,23 @@ for (const reads of MODES) {
           const from = new Float32Array(400);
           reader.distancesFromSlot(17, order, 400, from);
           order.forEach((s, j) => near(from[j]!, distanceFor(metric, vectors.get(17)!, vectors.get(s)!)));
+          // firstWithin: the first target whose distance (exactly as distancesFromSlot gives it) is
+          // within the limit, across batches (400 targets > one kernel call), or -1.
+          const firstAt = (limit: number, count = 400): number => {
+            for (let j = 0; j < count; j++) if (from[j]! <= limit) return j;
+            return -1;
+          };
+          const sorted = Array.from(from).sort((a, b) => a - b);
+          const limits = [sorted[0]! - 1e-3, sorted[0]!, sorted[3]!, sorted[40]!, sorted[399]!, (sorted[0]! + sorted[1]!) / 2];
+          for (const limit of limits) {
+            expect(reader.firstWithin(17, order, 400, limit)).toBe(firstAt(limit));
+            expect(reader.firstWithin(17, order, 30, limit)).toBe(firstAt(limit, 30));
+          }
+          // Farthest first: the only cover is the last target, in the second kernel call.
+          const farFirst = Uint32Array.from([...order.keys()].sort((a, b) => from[b]! - from[a]! || a - b).map((j) => order[j]!));
+          expect(reader.firstWithin(17, farFirst, 400, sorted[0]!)).toBe(399);
+          expect(reader.firstWithin(17, order, 400, sorted[0]! - 1e-3)).toBe(-1);
+          expect(reader.firstWithin(17, order, 0, 10)).toBe(-1);
           const stored = reader.storedVector(399);
           const raw = vectors.get(399)!;
           const expected = metric === "cosine" ? normalize(raw) : raw;
