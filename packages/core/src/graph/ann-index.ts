@@ -142,7 +142,8 @@ export class AnnIndex {
    *
    * One pass, not the DiskANN paper's two (α = 1, then α): measured side by side (bench, 100k sets),
    * the second pass cost more than it gave — synthetic 1536-d recall@10 at efSearch 150 0.977 with
-   * one pass vs 0.963 with two, glove-100 equal QPS at recall 0.95, builds 1.07–1.6× faster.
+   * one pass vs 0.963 with two, glove-100 and sotu-512 equal or better QPS at recall 0.95, builds
+   * 1.07–1.6× faster.
    */
   build(slots: readonly number[], progress?: BuildProgress, helpers?: BuildHelpers): void {
     progress?.("train", 0, 1);
