@@ -478,13 +478,11 @@ export class Collection {
     // Only records that have a document are looked up in SQLite (ids-and-vectors collections never are).
     const documented = ids.filter((_, i) => table.hasDocumentAt(slots[i]!));
     const found = documented.length > 0 ? this.store.documents(documented) : [];
-    const documents = new Array<string | null>(ids.length).fill(null);
-    for (let i = 0, next = 0; i < ids.length; i++) if (table.hasDocumentAt(slots[i]!)) documents[i] = found[next++]!;
     const out = new Array<StoredRecord>(ids.length);
-    for (let i = 0; i < ids.length; i++) {
+    for (let i = 0, next = 0; i < ids.length; i++) {
       const slot = slots[i]!;
       const id = ids[i]!;
-      const document = documents[i]!;
+      const document = table.hasDocumentAt(slot) ? found[next++]! : null;
       const metadata = table.metadataCopyAt(slot);
       const record: StoredRecord =
         distances === undefined ? { id, document, metadata } : ({ id, document, metadata, distance: distances[i]!, score: scoreFor(this.metric, distances[i]!) } as SearchResult);

@@ -18,7 +18,7 @@ function checksums(file: string, ranges: readonly ByteRange[]): number[] {
       for (let done = 0; done < length; ) {
         const n = fs.readSync(fd, buffer, 0, Math.min(CHUNK, length - done), offset + done);
         if (n === 0) break;
-        crc = crc32c(buffer.subarray(0, n), crc);
+        crc = crc32c(buffer, crc, n);
         done += n;
       }
       return crc;

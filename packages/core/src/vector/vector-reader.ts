@@ -158,14 +158,10 @@ export class VectorReader {
    */
   firstWithin(from: number, targets: Uint32Array, count: number, limit: number): number {
     this.assertOpen();
-    const { u32, listByte } = this;
-    const listAt = listByte >>> 2;
     for (let done = 0; done < count; done += BATCH - 1) {
       const n = Math.min(BATCH - 1, count - done);
-      this.nextCall();
-      const q = this.cacheByte + this.entry(from) * this.row;
-      for (let j = 0; j < n; j++) u32[listAt + j] = this.entry(targets[done + j]!);
-      const hit = this.coverKernel(q, this.cacheByte, this.dim, this.row, listByte, n, limit);
+      const q = this.placeBatch(targets, done, n, from);
+      const hit = this.coverKernel(q, this.cacheByte, this.dim, this.row, this.listByte, n, limit);
       if (hit >= 0) return done + hit;
     }
     return -1;
@@ -264,17 +260,26 @@ export class VectorReader {
    * (given `from`) from the stored vector of that slot, measured where it sits in the cache.
    */
   private measure(slots: Uint32Array, count: number, out: Float32Array, from?: number): void {
-    const { u32, f32, listByte, outByte } = this;
-    const listAt = listByte >>> 2;
-    const outAt = outByte >>> 2;
+    const outAt = this.outByte >>> 2;
     const batch = from === undefined ? BATCH : BATCH - 1;
     for (let done = 0; done < count; done += batch) {
       const n = Math.min(batch, count - done);
-      this.nextCall();
-      const q = from === undefined ? 0 : this.cacheByte + this.entry(from) * this.row;
-      for (let j = 0; j < n; j++) u32[listAt + j] = this.entry(slots[done + j]!);
-      this.listKernel(q, this.cacheByte, this.dim, this.row, listByte, n, outByte);
-      out.set(f32.subarray(outAt, outAt + n), done);
+      const q = this.placeBatch(slots, done, n, from);
+      this.listKernel(q, this.cacheByte, this.dim, this.row, this.listByte, n, this.outByte);
+      out.set(this.f32.subarray(outAt, outAt + n), done);
     }
+  }
+
+  /**
+   * Starts a kernel call over `slots[done, done + n)`: their cache entries into the entry list and,
+   * given `from`, that slot's entry too. Returns the byte offset of the vector to measure from (the
+   * placed query, or `from`'s entry).
+   */
+  private placeBatch(slots: Uint32Array, done: number, n: number, from: number | undefined): number {
+    this.nextCall();
+    const q = from === undefined ? 0 : this.cacheByte + this.entry(from) * this.row;
+    const listAt = this.listByte >>> 2;
+    for (let j = 0; j < n; j++) this.u32[listAt + j] = this.entry(slots[done + j]!);
+    return q;
   }
 }
