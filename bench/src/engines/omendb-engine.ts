@@ -25,7 +25,7 @@ import { checkOptions, EXACT_SWEEP, sweepOf, type BuildContext, type BuildInfo, 
 const COLLECTION = "bench";
 const BATCH = 1000;
 const INDEX_OPTIONS = ["threshold", "maxDegree", "buildListSize", "alpha", "efSearch", "pqSubspaces"] as const;
-const EF_SWEEP = [10, 16, 24, 32, 48, 64, 100, 150, 200, 300, 400];
+const EF_SWEEP = [10, 16, 24, 32, 48, 64, 96, 128, 150, 200, 256, 400];
 const INDEX_KIND = "DiskANN (Vamana over PQ, re-ranked)";
 const EXACT_KIND = "exact (WASM SIMD scan)";
 

@@ -138,7 +138,15 @@ export class VectorReader {
     const out = new Float32Array(slots.length);
     this.f32.set(query, 0);
     this.unitAt(0);
-    this.measure(slots, slots.length, out);
+    // A query's targets are rarely read again: staged as stored and measured by the full scan's
+    // kernel (for cosine, normalised within the distance), not cached.
+    const outAt = this.outByte >>> 2;
+    for (let done = 0; done < slots.length; done += this.chunk) {
+      const n = Math.min(this.chunk, slots.length - done);
+      for (let j = 0; j < n; j++) this.pages.copyVector(slots[done + j]!, this.u8, this.stageByte + j * this.stride);
+      this.rangeKernel(0, this.stageByte, this.dim, this.stride, n, this.outByte);
+      out.set(this.f32.subarray(outAt, outAt + n), done);
+    }
     return out;
   }
 
