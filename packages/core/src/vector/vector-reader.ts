@@ -4,10 +4,11 @@
  * measured there by the SIMD kernels of `kernels.wat`. The owner's `VectorArena` and every search or
  * build thread each have their own reader; none holds the collection's vectors in its own memory.
  *
- * Distances to listed slots go through a small cache of recently read vectors (round-robin
- * replacement): a graph build measures the same candidates again and again while it prunes, and a
- * search keeps coming back to the nodes near the entry point. A full scan streams whole records
- * through a separate staging area instead.
+ * Distances between stored vectors go through a small cache of recently read vectors (round-robin
+ * replacement): a graph build measures the same candidates again and again while it prunes. A
+ * query's distances (a full scan, or a search's re-rank of listed slots) stream the records through
+ * a separate staging area instead: a query's targets are rarely read again, and the scan's kernel
+ * normalises as it measures.
  *
  * Memory layout (byte offsets; `row` = align16(dim * 4), `stride` = the file's record size):
  *
@@ -16,11 +17,11 @@
  *                                     (unit-normalised for cosine)
  *   [L, L + 4·BATCH)                  the entries of one kernel call (u32)
  *   [O, O + 4·max(BATCH, RUN))        one f32 distance per vector measured
- *   [S, S + RUN·stride)               staging for a full scan: RUN records as stored
+ *   [S, S + RUN·stride)               staging for a query's targets: RUN records as stored
  *
  * INVARIANTS
  * - Distances: cosine 1 − q̂·v̂ clamped to [0, 2] (vectors are stored as given; queries and cached
- *   vectors are normalised here, a full scan divides by |v| as it goes), ip 1 − q·v, l2 |q − v|², as
+ *   vectors are normalised here, staged vectors are divided by |v| as they are measured), ip 1 − q·v, l2 |q − v|², as
  *   `distance.ts` computes them.
  * - entryOfSlot.get(s) = e ⇔ slotOfEntry[e] = s, and entry e then holds slot s's vector as it was
  *   read; a writer of slot s calls {@link VectorReader.forget} (the owner's arena does, on every
@@ -132,14 +133,12 @@ export class VectorReader {
     return this.f32.slice(at / 4, at / 4 + this.dim);
   }
 
-  /** The distance from `query` to each of `slots` (same order, a fresh array). */
+  /** The distance from `query` to each of `slots` (same order, a fresh array), the vectors staged, not cached. */
   distancesTo(query: Float32Array, slots: Uint32Array): Float32Array {
     this.assertOpen();
     const out = new Float32Array(slots.length);
     this.f32.set(query, 0);
     this.unitAt(0);
-    // A query's targets are rarely read again: staged as stored and measured by the full scan's
-    // kernel (for cosine, normalised within the distance), not cached.
     const outAt = this.outByte >>> 2;
     for (let done = 0; done < slots.length; done += this.chunk) {
       const n = Math.min(this.chunk, slots.length - done);
@@ -264,14 +263,13 @@ export class VectorReader {
   }
 
   /**
-   * Distances to `slots[0..count)` into `out`, a batch of entries at a time, from the placed query or
-   * (given `from`) from the stored vector of that slot, measured where it sits in the cache.
+   * Distances from the stored vector of `from` to `slots[0..count)` into `out`, a batch of entries at
+   * a time, measured where the vectors sit in the cache.
    */
-  private measure(slots: Uint32Array, count: number, out: Float32Array, from?: number): void {
+  private measure(slots: Uint32Array, count: number, out: Float32Array, from: number): void {
     const outAt = this.outByte >>> 2;
-    const batch = from === undefined ? BATCH : BATCH - 1;
-    for (let done = 0; done < count; done += batch) {
-      const n = Math.min(batch, count - done);
+    for (let done = 0; done < count; done += BATCH - 1) {
+      const n = Math.min(BATCH - 1, count - done);
       const q = this.placeBatch(slots, done, n, from);
       this.listKernel(q, this.cacheByte, this.dim, this.row, this.listByte, n, this.outByte);
       out.set(this.f32.subarray(outAt, outAt + n), done);
@@ -279,13 +277,12 @@ export class VectorReader {
   }
 
   /**
-   * Starts a kernel call over `slots[done, done + n)`: their cache entries into the entry list and,
-   * given `from`, that slot's entry too. Returns the byte offset of the vector to measure from (the
-   * placed query, or `from`'s entry).
+   * Starts a kernel call from `from` over `slots[done, done + n)`: their cache entries into the entry
+   * list, `from`'s entry among the call's too. Returns the byte offset of `from`'s vector.
    */
-  private placeBatch(slots: Uint32Array, done: number, n: number, from: number | undefined): number {
+  private placeBatch(slots: Uint32Array, done: number, n: number, from: number): number {
     this.nextCall();
-    const q = from === undefined ? 0 : this.cacheByte + this.entry(from) * this.row;
+    const q = this.cacheByte + this.entry(from) * this.row;
     const listAt = this.listByte >>> 2;
     for (let j = 0; j < n; j++) this.u32[listAt + j] = this.entry(slots[done + j]!);
     return q;
