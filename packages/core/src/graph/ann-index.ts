@@ -13,6 +13,7 @@ import { ErrorCode, ValidationError } from "../errors.js";
 import type { Metric } from "../types.js";
 import { mulberry32 } from "../internal/seeded-random.js";
 import { isGrowable } from "../internal/growable-shared-buffer.js";
+import { TopK } from "../internal/topk.js";
 import { PQCodeStore, type PQShare } from "../quantization/pq-code-store.js";
 import { trainProductQuantizerFast } from "../quantization/pq-train-fast.js";
 import { type ProductQuantizer, defaultSubspaces } from "../quantization/product-quantizer.js";
@@ -85,15 +86,10 @@ export function searchGraph(
   const candidates = graph.search(pqDistances, L, L, admit === undefined ? {} : { admit });
   if (candidates.slots.length === 0) return { ...candidates, pool: 0 };
   const exact = toQuery(query, candidates.slots);
-  const order = Array.from(exact.keys()).sort((a, b) => exact[a]! - exact[b]! || candidates.slots[a]! - candidates.slots[b]!);
-  const n = Math.min(k, order.length);
-  const slots = new Uint32Array(n);
-  const distances = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    slots[i] = candidates.slots[order[i]!]!;
-    distances[i] = exact[order[i]!]!;
-  }
-  return { slots, distances, pool: candidates.slots.length };
+  const best = new TopK(k);
+  for (let i = 0; i < exact.length; i++) best.push(exact[i]!, candidates.slots[i]!);
+  const { ids, distances } = best.drain();
+  return { slots: ids, distances, pool: candidates.slots.length };
 }
 
 /** A bulk build encodes its vectors this many at a time (at most ENCODE_CHUNK_BYTES of them). */
