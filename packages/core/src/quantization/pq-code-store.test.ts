@@ -352,8 +352,9 @@ describe("PQCodeStore distances", () => {
     })();
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as ValidationError).code).toBe(ErrorCode.INVALID_OPTION);
-    // the kernel looks ahead at the next target's code: an invalid one must still fail cleanly
+    // the kernel loads every target's code before summing any: it must stop at an invalid one, not read it
     expect(() => store.distances(Uint32Array.of(1, 0xfffffff0, 2), 3, out)).toThrow(ValidationError);
+    expect(() => store.distances(Uint32Array.of(1, 1 << 24, 2), 3, out)).toThrow(ValidationError); // its code would lie past the memory's end
     expect(() => store.distances(Uint32Array.of(1), 2, out)).toThrow(ValidationError);
     expect(() => store.distances(Uint32Array.of(1, 2), 2, new Float32Array(1))).toThrow(ValidationError);
     // slot 3 was never written: the all-zero code, so 4 lookups of 1
