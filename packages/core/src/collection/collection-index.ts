@@ -74,10 +74,7 @@ export class CollectionIndex {
   ) {
     this.full = {
       vector: (slot) => arena.storedVector(slot),
-      fromSlot: {
-        distances: (from, targets, count, out) => arena.distancesFromSlot(from, targets, count, out),
-        firstWithin: (from, targets, count, limit) => arena.firstWithin(from, targets, count, limit),
-      },
+      fromSlot: arena,
       toQuery: (query, slots) => arena.distancesTo(query, slots),
       share: () => arena.share(),
     };

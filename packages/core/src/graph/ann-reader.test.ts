@@ -30,10 +30,7 @@ function fixture(metric: Metric) {
   const params = { ...defaultAnnIndexParams(DIM), maxDegree: 16, buildListSize: 40, efSearch: 40, pqSubspaces: 8 };
   const index = new AnnIndex(DIM, metric, params, {
     vector: (slot) => arena.storedVector(slot),
-    fromSlot: {
-      distances: (from, targets, count, out) => arena.distancesFromSlot(from, targets, count, out),
-      firstWithin: (from, targets, count, limit) => arena.firstWithin(from, targets, count, limit),
-    },
+    fromSlot: arena,
     toQuery: (query, slots) => arena.distancesTo(query, slots),
   });
   /** Writes the vector to the file, then marks its slot live (the collection's order). */

@@ -23,7 +23,7 @@ import type { VectorShare } from "../vector/vector-reader.js";
 import { VectorReader } from "../vector/vector-reader.js";
 import { PQReader } from "../quantization/pq-reader.js";
 import type { AnnShare } from "./ann-index.js";
-import type { DistanceFromQuery, SlotDistances } from "./graph-store.js";
+import type { DistanceFromQuery } from "./graph-store.js";
 import { type PlanMode, VamanaGraph } from "./vamana-graph.js";
 
 const GEN = 0;
@@ -170,10 +170,6 @@ export function serveBuild(job: BuildJob, thread: number): void {
   const pq = new PQReader(job.ann.pq, thread);
   const arena = new VectorReader(job.arena);
   const R = job.ann.graph.params.maxDegree;
-  const fromSlot: SlotDistances = {
-    distances: (from, targets, count, out) => arena.distancesFromSlot(from, targets, count, out),
-    firstWithin: (from, targets, count, limit) => arena.firstWithin(from, targets, count, limit),
-  };
   const kind = job.ann.tableKind;
   const guide = (slot: number): DistanceFromQuery => {
     pq.setQuery(arena.storedVector(slot), kind);
@@ -196,7 +192,7 @@ export function serveBuild(job: BuildJob, thread: number): void {
       try {
         const slot = slots[i]!;
         const extra = starts[i + 1]! > starts[i]! ? extras.subarray(starts[i]!, starts[i + 1]!) : undefined;
-        degrees[i] = graph.plan(slot, fromSlot, alpha, mode, edges.subarray(i * R, (i + 1) * R), mode === "insert" ? guide(slot) : undefined, extra);
+        degrees[i] = graph.plan(slot, arena, alpha, mode, edges.subarray(i * R, (i + 1) * R), mode === "insert" ? guide(slot) : undefined, extra);
       } catch {
         Atomics.store(c, FAILED, 1);
       }

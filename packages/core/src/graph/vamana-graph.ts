@@ -321,7 +321,7 @@ export class VamanaGraph {
       }
       if (current.length > 0) {
         const d = new Float32Array(current.length);
-        fromSlot.distances(slot, current, current.length, d);
+        fromSlot.distancesFromSlot(slot, current, current.length, d);
         for (let i = 0; i < current.length; i++) {
           candidates.slots.push(current[i]!);
           candidates.distances.push(d[i]!);
@@ -390,12 +390,12 @@ export class VamanaGraph {
     start: number,
   ): { slots: number[]; distances: number[] } {
     const visited = { slots: [] as number[], distances: [] as number[] };
-    const walk: DistanceFromQuery = guide ?? ((targets, count, out) => fromSlot.distances(slot, targets, count, out));
+    const walk: DistanceFromQuery = guide ?? ((targets, count, out) => fromSlot.distancesFromSlot(slot, targets, count, out));
     this.search(walk, 1, this.params.buildListSize, { visited, start });
     if (guide !== undefined && visited.slots.length > 0) {
       const targets = Uint32Array.from(visited.slots);
       const exact = new Float32Array(targets.length);
-      fromSlot.distances(slot, targets, targets.length, exact);
+      fromSlot.distancesFromSlot(slot, targets, targets.length, exact);
       visited.distances = Array.from(exact);
     }
     return visited;
@@ -443,7 +443,7 @@ export class VamanaGraph {
       }
       const slots = Uint32Array.from(candidates);
       const d = new Float32Array(slots.length);
-      if (slots.length > 0) fromSlot.distances(p, slots, slots.length, d);
+      if (slots.length > 0) fromSlot.distancesFromSlot(p, slots, slots.length, d);
       this.setPruned(p, slots, d, fromSlot, this.params.alpha, true);
     }
     for (const s of removed) {
@@ -468,7 +468,7 @@ export class VamanaGraph {
       if (this.degrees[s]! <= R) continue;
       const candidates = Uint32Array.from(this.neighbors(s));
       const d = new Float32Array(candidates.length);
-      fromSlot.distances(s, candidates, candidates.length, d);
+      fromSlot.distancesFromSlot(s, candidates, candidates.length, d);
       this.setPruned(s, candidates, d, fromSlot, alpha);
       pruned++;
     }
@@ -596,7 +596,7 @@ export class VamanaGraph {
     }
     const candidates = Uint32Array.from([...this.neighbors(from), to]);
     const d = new Float32Array(candidates.length);
-    fromSlot.distances(from, candidates, candidates.length, d);
+    fromSlot.distancesFromSlot(from, candidates, candidates.length, d);
     this.setPruned(from, candidates, d, fromSlot, alpha);
   }
 
@@ -612,7 +612,7 @@ export class VamanaGraph {
     const d = new Float32Array(kept.length);
     for (const n of former) {
       if (n === slot || keptSet.has(n) || this.present[n] !== 1) continue;
-      fromSlot.distances(n, kept, kept.length, d);
+      fromSlot.distancesFromSlot(n, kept, kept.length, d);
       let best = 0;
       for (let i = 1; i < kept.length; i++) if (d[i]! < d[best]!) best = i;
       this.addEdge(kept[best]!, n, fromSlot, alpha);

@@ -137,14 +137,11 @@ export class VectorReader {
   distancesTo(query: Float32Array, slots: Uint32Array): Float32Array {
     this.assertOpen();
     const out = new Float32Array(slots.length);
-    this.f32.set(query, 0);
-    this.unitAt(0);
-    const outAt = this.outByte >>> 2;
+    this.placeQuery(query);
     for (let done = 0; done < slots.length; done += this.chunk) {
       const n = Math.min(this.chunk, slots.length - done);
       for (let j = 0; j < n; j++) this.pages.copyVector(slots[done + j]!, this.u8, this.stageByte + j * this.stride);
-      this.rangeKernel(0, this.stageByte, this.dim, this.stride, n, this.outByte);
-      out.set(this.f32.subarray(outAt, outAt + n), done);
+      this.measureStaged(n, out, done);
     }
     return out;
   }
@@ -180,14 +177,11 @@ export class VectorReader {
    */
   distancesToRange(query: Float32Array, first: number, count: number, out: Float32Array): void {
     this.assertOpen();
-    this.f32.set(query, 0);
-    this.unitAt(0);
-    const f32 = this.f32;
+    this.placeQuery(query);
     for (let done = 0; done < count; done += this.chunk) {
       const n = Math.min(this.chunk, count - done);
       this.pages.copyRecords(first + done, n, this.u8, this.stageByte);
-      this.rangeKernel(0, this.stageByte, this.dim, this.stride, n, this.outByte);
-      out.set(f32.subarray(this.outByte / 4, this.outByte / 4 + n), done);
+      this.measureStaged(n, out, done);
     }
   }
 
@@ -214,6 +208,19 @@ export class VectorReader {
 
   private assertOpen(): void {
     if (this.closed) throw new ClosedError(`vector reader of ${this.share.path} was closed`);
+  }
+
+  /** Puts `query` where the kernels read it, unit-normalised for cosine. */
+  private placeQuery(query: Float32Array): void {
+    this.f32.set(query, 0);
+    this.unitAt(0);
+  }
+
+  /** The distances from the placed query to the `n` records in staging, into `out[at ..]`. */
+  private measureStaged(n: number, out: Float32Array, at: number): void {
+    this.rangeKernel(0, this.stageByte, this.dim, this.stride, n, this.outByte);
+    const outAt = this.outByte >>> 2;
+    out.set(this.f32.subarray(outAt, outAt + n), at);
   }
 
   /** Normalises the vector at byte `at` in place for cosine (in double precision when |v|² is extreme). */
