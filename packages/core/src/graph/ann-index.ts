@@ -6,8 +6,12 @@
  * Full-precision vectors are not owned here: the caller supplies them through the `FullPrecision`
  * callbacks (the vector arena: the collection's vector file, read through a memory map).
  *
- * INVARIANTS: a slot is in the graph ⇔ it has a PQ code; cosine collections hand in unit vectors,
- * so the PQ "ip" table approximates the cosine distance as `1 + Σ table`.
+ * INVARIANTS: a slot is in the graph ⇔ it has a PQ code; cosine collections hand in unit vectors.
+ * PQ distances only order the graph walks (a build's and a search's); the distances returned are
+ * exact. Cosine walks on the "l2" table, |q − x̂|² with x̂ the decoded vector, not the "ip" table's
+ * 1 − q·x̂: for unit q and x it is 2(1 − cos) up to the code's error, and it ranks candidates
+ * better because it also counts how far x̂ fell short of the unit sphere (measured on synthetic
+ * 1536-d 100k at efSearch 96: recall@10 0.934 with "ip", 0.953 with "l2").
  */
 import { ErrorCode, ValidationError } from "../errors.js";
 import type { Metric } from "../types.js";
@@ -117,7 +121,7 @@ export class AnnIndex {
     private readonly full: FullPrecision,
   ) {
     this.graph = new VamanaGraph(params);
-    this.tableKind = metric === "l2" ? "l2" : "ip";
+    this.tableKind = metric === "ip" ? "ip" : "l2";
   }
 
   /** True when `slot` is searchable through the graph. */

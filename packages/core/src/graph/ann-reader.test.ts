@@ -99,6 +99,16 @@ describe("AnnReader (a search thread's view of an index)", () => {
     });
   }
 
+  it("walks cosine and l2 indexes on the l2 table, ip on the ip table", () => {
+    for (const [metric, kind] of [["cosine", "l2"], ["l2", "l2"], ["ip", "ip"]] as const) {
+      const { index, put } = fixture(metric);
+      const random = mulberry32(3);
+      for (let s = 0; s < 300; s++) put(s, gaussianVector(random, DIM));
+      index.build(Array.from({ length: 300 }, (_, s) => s));
+      expect(index.share().tableKind).toBe(kind);
+    }
+  });
+
   it("keeps each thread's scratch apart: four tables set first, then read, give each query's own distances", () => {
     const { index, put } = fixture("l2");
     const random = mulberry32(9);

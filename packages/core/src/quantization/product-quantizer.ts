@@ -9,7 +9,8 @@
  *
  * Table semantics: for `"l2"` an entry is the squared L2 distance of the sub-vectors, so a code's
  * sum approximates the squared L2 distance; for `"ip"` an entry is minus their dot product, so
- * `1 + sum` approximates `1 − q·x` (cosine uses unit vectors and the `"ip"` table).
+ * `1 + sum` approximates `1 − q·x`. An index over unit vectors (cosine) walks on the `"l2"` table:
+ * see `ann-index.ts`.
  */
 import { kmeans } from "./kmeans.js";
 
