@@ -1,6 +1,7 @@
 /*
  * OmenDB's memory-map addon: the one native piece of @omendb/core. Two functions hand file mappings
- * to JavaScript; V8 unmaps each when the last buffer over it (in any thread) is collected.
+ * to JavaScript (V8 unmaps each when the last buffer over it, in any thread, is collected), one
+ * copies scattered records out of such a mapping, one returns freed heap memory to the system.
  *
  *   map(fd, offset, length) -> ArrayBuffer
  *       bytes [offset, offset + length) of the file, mapped read-only and shared (MAP_SHARED,
@@ -16,6 +17,17 @@
  *       0 <= length <= reserve, and the file must hold [offset, offset + length). The graph's
  *       neighbour lists are loaded through it (src/storage/ann-index-file.ts), shared with search
  *       threads like any SharedArrayBuffer.
+ *
+ *   gather(segments, segmentBytes, positions, count, length, target, targetOffset, targetStride)
+ *       copies `count` records of `length` bytes out of a file mapped by map() in segments of
+ *       `segmentBytes` each (`segments`, an array of those buffers): record j starts at file byte
+ *       positions[j] (a Float64Array), in segment floor(p / segmentBytes) at p mod segmentBytes, and
+ *       goes to target[targetOffset + j * targetStride] (an ArrayBuffer, e.g. WebAssembly memory).
+ *       Every record must lie inside its segment's buffer and every copy inside target (else a
+ *       RangeError and nothing is copied). The cache lines of record j + GATHER_AHEAD are prefetched
+ *       while record j is copied: scattered records then arrive from memory in parallel, which one
+ *       JavaScript copy per record cannot do (measured: 0.47 µs vs 0.72 µs a 6 KiB vector). A
+ *       search's re-rank reads its candidates through it (src/storage/vector-pages.ts).
  *
  *   trim() -> boolean
  *       hands the C library's free heap memory back to the system (glibc's malloc_trim; false
@@ -39,12 +51,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <vector>
+
 namespace {
 
+using v8::Array;
 using v8::ArrayBuffer;
 using v8::BackingStore;
 using v8::Context;
 using v8::Exception;
+using v8::Float64Array;
 using v8::FunctionCallbackInfo;
 using v8::Isolate;
 using v8::Local;
@@ -125,6 +141,76 @@ void MapPrivate(const FunctionCallbackInfo<Value> &info) {
   info.GetReturnValue().Set(SharedArrayBuffer::New(isolate, std::move(store)));
 }
 
+/** Records prefetched ahead of the one being copied by Gather. */
+constexpr uint32_t GATHER_AHEAD = 2;
+/** Cache-line size assumed by Gather's prefetch. */
+constexpr size_t LINE = 64;
+
+/** Reads info[i] as an integer into *out; false when it is not a number. */
+bool IntegerAt(const FunctionCallbackInfo<Value> &info, int i, int64_t *out) {
+  return info[i]->IsNumber() && info[i]->IntegerValue(info.GetIsolate()->GetCurrentContext()).To(out);
+}
+
+void Gather(const FunctionCallbackInfo<Value> &info) {
+  Isolate *isolate = info.GetIsolate();
+  const char *usage =
+      "gather(segments, segmentBytes, positions, count, length, target, targetOffset, targetStride): an array of "
+      "mapped buffers, a positive segment size, a Float64Array of file positions, a count within it, a positive "
+      "length, an ArrayBuffer and a target offset and stride >= 0";
+  int64_t segmentBytes, count, length, targetOffset, targetStride;
+  if (info.Length() != 8 || !info[0]->IsArray() || !info[2]->IsFloat64Array() || !info[5]->IsArrayBuffer() ||
+      !IntegerAt(info, 1, &segmentBytes) || !IntegerAt(info, 3, &count) || !IntegerAt(info, 4, &length) ||
+      !IntegerAt(info, 6, &targetOffset) || !IntegerAt(info, 7, &targetStride) || segmentBytes <= 0 || count < 0 ||
+      length <= 0 || targetOffset < 0 || targetStride < 0) {
+    return BadArguments(isolate, usage);
+  }
+  Local<Context> context = isolate->GetCurrentContext();
+  Local<Array> segments = info[0].As<Array>();
+  Local<Float64Array> positions = info[2].As<Float64Array>();
+  Local<ArrayBuffer> target = info[5].As<ArrayBuffer>();
+  if ((size_t)count > positions->Length()) return BadArguments(isolate, usage);
+  const double *at = reinterpret_cast<const double *>(static_cast<const char *>(positions->Buffer()->Data()) + positions->ByteOffset());
+  if (count > 0 && (double)targetOffset + (double)(count - 1) * (double)targetStride + (double)length > (double)target->ByteLength()) {
+    isolate->ThrowException(Exception::RangeError(String::NewFromUtf8Literal(isolate, "gather: the copies do not fit in the target")));
+    return;
+  }
+  // Where each record is, checked before anything is copied (segment buffers looked up once each).
+  uint32_t mapped = segments->Length();
+  std::vector<const char *> base(mapped, nullptr);
+  std::vector<size_t> bytes(mapped, 0);
+  std::vector<const char *> from((size_t)count);
+  for (int64_t j = 0; j < count; j++) {
+    double p = at[j];
+    bool ok = p >= 0 && p < 9007199254740992.0 && p == (double)(int64_t)p;
+    int64_t position = ok ? (int64_t)p : 0;
+    int64_t segment = position / segmentBytes;
+    ok = ok && segment < (int64_t)mapped;
+    if (ok && base[segment] == nullptr) {
+      Local<Value> buffer;
+      if (segments->Get(context, (uint32_t)segment).ToLocal(&buffer) && buffer->IsArrayBuffer()) {
+        base[segment] = static_cast<const char *>(buffer.As<ArrayBuffer>()->Data());
+        bytes[segment] = buffer.As<ArrayBuffer>()->ByteLength();
+      }
+    }
+    int64_t offset = position - segment * segmentBytes;
+    if (!ok || base[segment] == nullptr || (size_t)(offset + length) > bytes[segment]) {
+      char message[160];
+      snprintf(message, sizeof message, "gather: record %lld at file byte %.0f is not inside a mapped segment", (long long)j, p);
+      isolate->ThrowException(Exception::RangeError(String::NewFromUtf8(isolate, message).ToLocalChecked()));
+      return;
+    }
+    from[j] = base[segment] + offset;
+  }
+  char *to = static_cast<char *>(target->Data()) + targetOffset;
+  for (int64_t j = 0; j < count; j++) {
+    if (j + GATHER_AHEAD < count) {
+      const char *ahead = from[j + GATHER_AHEAD];
+      for (int64_t o = 0; o < length; o += LINE) __builtin_prefetch(ahead + o);
+    }
+    memcpy(to + j * targetStride, from[j], (size_t)length);
+  }
+}
+
 void Trim(const FunctionCallbackInfo<Value> &info) {
 #ifdef __GLIBC__
   info.GetReturnValue().Set(malloc_trim(0) != 0);
@@ -140,5 +226,6 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   (void)context;
   NODE_SET_METHOD(exports, "map", Map);
   NODE_SET_METHOD(exports, "mapPrivate", MapPrivate);
+  NODE_SET_METHOD(exports, "gather", Gather);
   NODE_SET_METHOD(exports, "trim", Trim);
 }

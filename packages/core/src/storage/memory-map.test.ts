@@ -52,6 +52,46 @@ describe.skipIf(addon.map === undefined)("memory-map addon (built)", () => {
     expect(thrown(() => addon.mapPrivate!(fd, 1, 10, 20))).toMatchObject({ code: "OMENDB_MMAP_22" }); // offset not page-aligned
   });
 
+  it("gathers scattered records from mapped segments into a target at a stride", () => {
+    // Segments of one page each, mapped 200 bytes past their end (as vector-pages.ts overlaps them).
+    const segments = [0, 1, 2, 3].map((i) => addon.map!(fd, i * page, page + 200));
+    const fileByte = (p: number): number => (p % 251) + 1;
+    const positions = Float64Array.of(10, 3 * page + 5, page - 50, 2 * page, 10, 0);
+    const target = new ArrayBuffer(7 + 6 * 100 + 9);
+    new Uint8Array(target).fill(0xee);
+    addon.gather!(segments, page, positions, 5, 90, target, 7, 100);
+    const out = new Uint8Array(target);
+    for (let j = 0; j < 5; j++) {
+      for (let b = 0; b < 100; b++) expect(out[7 + j * 100 + b]).toBe(b < 90 ? fileByte(positions[j]! + b) : 0xee);
+    }
+    // Only `count` records, nothing before the offset or after the last copy.
+    expect(out.subarray(0, 7).every((b) => b === 0xee)).toBe(true);
+    expect(out.subarray(7 + 4 * 100 + 90).every((b) => b === 0xee)).toBe(true);
+    addon.gather!(segments, page, positions, 0, 90, target, 0, 0);
+  });
+
+  it("gather refuses a record outside its mapped segment or a copy outside the target, copying nothing", () => {
+    const segments: (ArrayBuffer | undefined)[] = [addon.map!(fd, 0, page + 200), undefined, addon.map!(fd, 2 * page, page + 200)];
+    const target = new ArrayBuffer(400);
+    const untouched = (): boolean => new Uint8Array(target).every((b) => b === 0);
+    const cases: [number[], number][] = [
+      [[0, page + 10], 50], // segment 1 is not mapped
+      [[0, 3 * page + 1], 50], // no segment 3
+      [[0, page - 10], 300], // runs past the segment's overlap
+      [[0, -1], 10],
+      [[0, 0.5], 10],
+    ];
+    for (const [at, length] of cases) {
+      expect(thrown(() => addon.gather!(segments, page, Float64Array.from(at), 2, length, target, 0, 100))).toBeInstanceOf(RangeError);
+      expect(untouched()).toBe(true);
+    }
+    expect(thrown(() => addon.gather!(segments, page, Float64Array.of(0, 8), 2, 10, target, 390, 5))).toBeInstanceOf(RangeError);
+    expect(thrown(() => addon.gather!(segments, page, Float64Array.of(0), 2, 10, target, 0, 10))).toBeInstanceOf(TypeError); // count > positions
+    expect(thrown(() => addon.gather!(segments, 0, Float64Array.of(0), 1, 10, target, 0, 10))).toBeInstanceOf(TypeError);
+    expect(thrown(() => addon.gather!(segments, page, Float64Array.of(0), 1, 10, new SharedArrayBuffer(10) as never, 0, 10))).toBeInstanceOf(TypeError);
+    expect(untouched()).toBe(true);
+  });
+
   it("hands free C heap memory back (glibc) and says whether it did", () => {
     expect(typeof addon.trim!()).toBe("boolean");
   });

@@ -27,6 +27,22 @@ export interface MemoryMap {
    */
   mapPrivate?: (fd: number, offset: number, length: number, reserve: number) => SharedArrayBuffer;
   /**
+   * Copies `count` records of `length` bytes out of a file mapped by {@link map} in `segments`
+   * of `segmentBytes` each: record j from file byte `positions[j]` to
+   * `target[targetOffset + j·targetStride]`, prefetching a few records ahead. Throws a RangeError,
+   * copying nothing, when a record is outside its (mapped) segment or a copy outside `target`.
+   */
+  gather?: (
+    segments: readonly (ArrayBuffer | undefined)[],
+    segmentBytes: number,
+    positions: Float64Array,
+    count: number,
+    length: number,
+    target: ArrayBuffer,
+    targetOffset: number,
+    targetStride: number,
+  ) => void;
+  /**
    * Hands the C library's free heap memory back to the system (glibc `malloc_trim`); false where
    * that does not exist or nothing was returned.
    */
@@ -48,11 +64,16 @@ export function loadMemoryMap(): MemoryMap {
     return loaded;
   }
   try {
-    const addon = createRequire(import.meta.url)(ADDON_PATH) as { map?: unknown; mapPrivate?: unknown; trim?: unknown };
+    const addon = createRequire(import.meta.url)(ADDON_PATH) as Record<"map" | "mapPrivate" | "gather" | "trim", unknown>;
     loaded =
-      typeof addon.map === "function" && typeof addon.mapPrivate === "function" && typeof addon.trim === "function"
-        ? { map: addon.map as MemoryMap["map"], mapPrivate: addon.mapPrivate as MemoryMap["mapPrivate"], trim: addon.trim as MemoryMap["trim"] }
-        : { reason: `${ADDON_PATH} lacks map, mapPrivate or trim (an older build: run the build again)` };
+      typeof addon.map === "function" && typeof addon.mapPrivate === "function" && typeof addon.gather === "function" && typeof addon.trim === "function"
+        ? {
+            map: addon.map as MemoryMap["map"],
+            mapPrivate: addon.mapPrivate as MemoryMap["mapPrivate"],
+            gather: addon.gather as MemoryMap["gather"],
+            trim: addon.trim as MemoryMap["trim"],
+          }
+        : { reason: `${ADDON_PATH} lacks map, mapPrivate, gather or trim (an older build: run the build again)` };
   } catch (err) {
     loaded = { reason: `${ADDON_PATH} did not load: ${(err as Error).message}` };
   }

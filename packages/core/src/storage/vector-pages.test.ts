@@ -60,6 +60,33 @@ for (const reads of ["mmap", "pread"] as const) {
       }
     });
 
+    it("copyVectors copies scattered slots' vectors at a stride, as copyVector does one by one", () => {
+      const { file, vectors } = writeFile(300, 15);
+      const pages = pagesOf(file, reads);
+      const slots = Uint32Array.of(7, 299, 0, 150, 7, 42, 298, 1);
+      const stride = DIM * 4 + 6;
+      for (const shared of [false, true]) {
+        // WebAssembly memory is an ArrayBuffer; a view over a SharedArrayBuffer takes the one-by-one path.
+        const out = new Uint8Array(shared ? new SharedArrayBuffer(3 + 8 * stride) : new ArrayBuffer(3 + 8 * stride)).fill(0x3c);
+        pages.copyVectors(slots, 2, 5, out, 3, stride);
+        for (let j = 0; j < 5; j++) {
+          const at = 3 + j * stride;
+          expect(Array.from(out.subarray(at, at + DIM * 4))).toEqual(Array.from(bytesOf(vectors[slots[2 + j]!]!)));
+          expect(out.subarray(at + DIM * 4, at + stride).every((b) => b === 0x3c)).toBe(true);
+        }
+        expect(out.subarray(0, 3).every((b) => b === 0x3c)).toBe(true);
+        expect(out.subarray(3 + 5 * stride).every((b) => b === 0x3c)).toBe(true);
+      }
+      // Past the end: CorruptionError naming the highest slot's record, nothing copied.
+      const out = new Uint8Array(4 * stride);
+      const error = thrown(() => pages.copyVectors(Uint32Array.of(3, 300, 5), 0, 3, out, 0, stride));
+      expect(error).toBeInstanceOf(CorruptionError);
+      expect((error as CorruptionError).offset).toBe(HEADER_SIZE + 300 * STRIDE);
+      expect(out.every((b) => b === 0)).toBe(true);
+      pages.close();
+      expect(thrown(() => pages.copyVectors(slots, 0, 1, out, 0, stride))).toBeInstanceOf(ClosedError);
+    });
+
     it("copyRecords returns exactly count * stride bytes of the file, trailers included", () => {
       const { file, vectors } = writeFile(40, 8);
       const pages = pagesOf(file, reads);

@@ -140,7 +140,7 @@ export class VectorReader {
     this.placeQuery(query);
     for (let done = 0; done < slots.length; done += this.chunk) {
       const n = Math.min(this.chunk, slots.length - done);
-      for (let j = 0; j < n; j++) this.pages.copyVector(slots[done + j]!, this.u8, this.stageByte + j * this.stride);
+      this.pages.copyVectors(slots, done, n, this.u8, this.stageByte, this.stride);
       this.measureStaged(n, out, done);
     }
     return out;
