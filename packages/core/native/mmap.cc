@@ -89,12 +89,16 @@ void BadArguments(Isolate *isolate, const char *usage) {
   isolate->ThrowException(Exception::TypeError(String::NewFromUtf8(isolate, usage).ToLocalChecked()));
 }
 
+/** Reads info[i] as an integer into *out; false when it is not a number. */
+bool IntegerAt(const FunctionCallbackInfo<Value> &info, int i, int64_t *out) {
+  return info[i]->IsNumber() && info[i]->IntegerValue(info.GetIsolate()->GetCurrentContext()).To(out);
+}
+
 /** Reads info[0..count) as integers (all must be numbers); false when one is not. */
 bool Integers(const FunctionCallbackInfo<Value> &info, int count, int64_t *out) {
   if (info.Length() != count) return false;
-  Local<Context> context = info.GetIsolate()->GetCurrentContext();
   for (int i = 0; i < count; i++) {
-    if (!info[i]->IsNumber() || !info[i]->IntegerValue(context).To(&out[i])) return false;
+    if (!IntegerAt(info, i, &out[i])) return false;
   }
   return true;
 }
@@ -145,11 +149,6 @@ void MapPrivate(const FunctionCallbackInfo<Value> &info) {
 constexpr uint32_t GATHER_AHEAD = 2;
 /** Cache-line size assumed by Gather's prefetch. */
 constexpr size_t LINE = 64;
-
-/** Reads info[i] as an integer into *out; false when it is not a number. */
-bool IntegerAt(const FunctionCallbackInfo<Value> &info, int i, int64_t *out) {
-  return info[i]->IsNumber() && info[i]->IntegerValue(info.GetIsolate()->GetCurrentContext()).To(out);
-}
 
 void Gather(const FunctionCallbackInfo<Value> &info) {
   Isolate *isolate = info.GetIsolate();

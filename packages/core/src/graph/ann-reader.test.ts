@@ -99,7 +99,7 @@ describe("AnnReader (a search thread's view of an index)", () => {
     });
   }
 
-  it("walks cosine and l2 indexes on the l2 table, ip on the ip table", () => {
+  it("shares the table a reader walks: l2 for cosine and l2 indexes, ip for ip", () => {
     for (const [metric, kind] of [["cosine", "l2"], ["l2", "l2"], ["ip", "ip"]] as const) {
       const { index, put } = fixture(metric);
       const random = mulberry32(3);
