@@ -26,8 +26,9 @@
  *       Every record must lie inside its segment's buffer and every copy inside target (else a
  *       RangeError and nothing is copied). The cache lines of record j + GATHER_AHEAD are prefetched
  *       while record j is copied: scattered records then arrive from memory in parallel, which one
- *       JavaScript copy per record cannot do (measured: 0.47 µs vs 0.72 µs a 6 KiB vector). A
- *       search's re-rank reads its candidates through it (src/storage/vector-pages.ts).
+ *       JavaScript copy per record cannot do. A search's re-rank reads its candidates through it
+ *       (src/storage/vector-pages.ts): 128 vectors of 6 KiB copied and measured in 62–66 µs
+ *       instead of 107–114 µs with one JavaScript copy each (synthetic 1536-d 100k, this machine).
  *
  *   trim() -> boolean
  *       hands the C library's free heap memory back to the system (glibc's malloc_trim; false
