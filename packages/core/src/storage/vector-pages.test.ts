@@ -83,6 +83,18 @@ for (const reads of ["mmap", "pread"] as const) {
       expect(error).toBeInstanceOf(CorruptionError);
       expect((error as CorruptionError).offset).toBe(HEADER_SIZE + 300 * STRIDE);
       expect(out.every((b) => b === 0)).toBe(true);
+      // A slot in the file's second GiB (sparse: one record written) next to one in the first.
+      const far = Math.ceil((1100 * 1024 * 1024) / STRIDE);
+      const farVector = randomVectors(1, DIM, 16)[0]!;
+      const writer = VectorFile.open(file, { dim: DIM, metric: "l2" });
+      try {
+        writer.write(far, farVector);
+      } finally {
+        writer.close();
+      }
+      pages.copyVectors(Uint32Array.of(far, 3), 0, 2, out, 0, stride);
+      expect(Array.from(out.subarray(0, DIM * 4))).toEqual(Array.from(bytesOf(farVector)));
+      expect(Array.from(out.subarray(stride, stride + DIM * 4))).toEqual(Array.from(bytesOf(vectors[3]!)));
       pages.close();
       expect(thrown(() => pages.copyVectors(slots, 0, 1, out, 0, stride))).toBeInstanceOf(ClosedError);
     });

@@ -28,7 +28,7 @@
 import fs from "node:fs";
 import { ClosedError, CorruptionError, ErrorCode, OmenDBError, ioError } from "../errors.js";
 import { HEADER_SIZE } from "./file-header.js";
-import { loadMemoryMap } from "./memory-map.js";
+import { type MemoryMap, loadMemoryMap } from "./memory-map.js";
 import { slotStride } from "./vector-file.js";
 
 /** How a {@link VectorPages} reads: through a memory map, or with positional reads. */
@@ -75,6 +75,8 @@ export class VectorPages {
    * (inspection, deep equality) walks them: pages past the file's end must not be read.
    */
   #segments: (ArrayBuffer | undefined)[] = [];
+  /** The addon's gather in `"mmap"` mode (undefined otherwise): {@link copyVectors}' one native call. */
+  private readonly gather: MemoryMap["gather"];
   /** File positions of one {@link copyVectors} call. */
   private positions = new Float64Array(64);
 
@@ -91,6 +93,7 @@ export class VectorPages {
   ) {
     this.vectorBytes = dim * 4;
     this.stride = slotStride(dim);
+    this.gather = reads === "mmap" ? loadMemoryMap().gather : undefined;
     try {
       this.fd = fs.openSync(path, "r");
     } catch (err) {
@@ -119,23 +122,24 @@ export class VectorPages {
    */
   copyVectors(slots: Uint32Array, from: number, count: number, out: Uint8Array, at: number, outStride: number): void {
     if (this.fd === undefined) throw new ClosedError(`vector file ${this.path} was closed`);
-    let last = 0;
-    for (let j = 0; j < count; j++) last = Math.max(last, slots[from + j]!);
-    const end = HEADER_SIZE + last * this.stride + this.vectorBytes;
-    if (count > 0 && end > this.fileBytes) this.refresh(end, last);
     const target = out.buffer;
-    const gather = this.reads === "mmap" ? loadMemoryMap().gather : undefined;
+    const gather = target instanceof ArrayBuffer ? this.gather : undefined;
+    if (gather !== undefined && this.positions.length < count) this.positions = new Float64Array(Math.max(count, 2 * this.positions.length));
+    let last = 0;
+    for (let j = 0; j < count; j++) {
+      const slot = slots[from + j]!;
+      if (slot > last) last = slot;
+      if (gather !== undefined) this.positions[j] = HEADER_SIZE + slot * this.stride;
+    }
+    if (count === 0) return;
+    const lastPosition = HEADER_SIZE + last * this.stride;
+    if (lastPosition + this.vectorBytes > this.fileBytes) this.refresh(lastPosition + this.vectorBytes, last);
     if (gather === undefined || !(target instanceof ArrayBuffer)) {
       for (let j = 0; j < count; j++) this.copyVector(slots[from + j]!, out, at + j * outStride);
       return;
     }
-    if (this.positions.length < count) this.positions = new Float64Array(Math.max(count, 2 * this.positions.length));
-    for (let j = 0; j < count; j++) {
-      const position = HEADER_SIZE + slots[from + j]! * this.stride;
-      const i = Math.floor(position / SEGMENT_BYTES);
-      if (this.#segments[i] === undefined) this.mapSegment(i);
-      this.positions[j] = position;
-    }
+    // Segments are address space until read: every one up to the last record's is mapped.
+    for (let i = Math.floor(lastPosition / SEGMENT_BYTES); i >= 0; i--) if (this.#segments[i] === undefined) this.mapSegment(i);
     gather(this.#segments, SEGMENT_BYTES, this.positions, count, this.vectorBytes, target, out.byteOffset + at, outStride);
   }
 
