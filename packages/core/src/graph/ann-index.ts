@@ -25,7 +25,7 @@ import type { VectorShare } from "../vector/vector-reader.js";
 import type { AnnIndexSnapshot } from "../storage/ann-index-file.js";
 import { BatchPlanner, type BuildHelpers, type PlanNode } from "./batch-build.js";
 import type { DistanceFromQuery, SlotDistances } from "./graph-store.js";
-import { DEFAULT_VAMANA_PARAMS, type GraphShare, type SearchHits, VamanaGraph, type VamanaParams } from "./vamana-graph.js";
+import { DEFAULT_VAMANA_PARAMS, type GraphShare, type SearchHits, SettledLists, VamanaGraph, type VamanaParams } from "./vamana-graph.js";
 
 /** Tuning knobs of the index; every field has a default. */
 export interface AnnIndexParams extends VamanaParams {
@@ -172,18 +172,19 @@ export class AnnIndex {
     this.graph.setEntry(medoid);
     const rest = order.filter((slot) => slot !== medoid);
     const batchMax = Math.max(1, Math.min(BUILD_BATCH_MAX, Math.ceil(order.length / 100)));
-    const shared = helpers !== undefined && helpers.size > 0 && this.full.share !== undefined ? { ann: this.share(), arena: this.full.share() } : undefined;
-    const planner = new BatchPlanner(this.params.maxDegree, batchMax, shared === undefined ? undefined : { ...shared, helpers: helpers! });
-    const plan: PlanNode = (slot, mode, alpha, out, extra) =>
-      this.graph.plan(slot, this.full.fromSlot, alpha, mode, out, mode === "insert" ? this.guideFrom(slot) : undefined, extra);
     const alpha = this.params.alpha;
+    const settled = new SettledLists(new SharedArrayBuffer(SettledLists.bytes(limit)));
+    const shared = helpers !== undefined && helpers.size > 0 && this.full.share !== undefined ? { ann: this.share(), arena: this.full.share() } : undefined;
+    const planner = new BatchPlanner(this.params.maxDegree, batchMax, shared === undefined ? undefined : { ...shared, alpha, settled, helpers: helpers! });
+    const plan: PlanNode = (slot, mode, out, extra) =>
+      this.graph.plan(slot, mode, out, { fromSlot: this.full.fromSlot, alpha, guide: mode === "insert" ? this.guideFrom(slot) : undefined, extra, settled });
     try {
       // One pass at α, batches doubling from 1 up to batchMax so early nodes see a connected graph.
       // Each batch's nodes get their edges, then their back-edges; a neighbour whose list the
       // back-edges overflow is re-pruned once with all of its new ones (a "merge" plan).
       for (let at = 0; at < rest.length; ) {
         const batch = rest.slice(at, at + Math.min(batchMax, at + 1));
-        planner.plan(batch, "insert", alpha, plan);
+        planner.plan(batch, "insert", plan);
         const overflow = new Map<number, number[]>();
         for (let i = 0; i < batch.length; i++) {
           this.graph.applyPlan(batch[i]!, planner.edgesOf(i));
@@ -192,7 +193,7 @@ export class AnnIndex {
         const full = [...overflow.keys()].sort((a, b) => a - b);
         for (let m = 0; m < full.length; m += batchMax) {
           const nodes = full.slice(m, m + batchMax);
-          planner.plan(nodes, "merge", alpha, plan, nodes.map((nb) => overflow.get(nb)!));
+          planner.plan(nodes, "merge", plan, nodes.map((nb) => overflow.get(nb)!));
           for (let i = 0; i < nodes.length; i++) this.graph.applyPlan(nodes[i]!, planner.edgesOf(i));
         }
         at += batch.length;
@@ -202,7 +203,7 @@ export class AnnIndex {
       const overfull = this.graph.overfull();
       for (let at = 0; at < overfull.length; at += batchMax) {
         const batch = overfull.slice(at, at + batchMax);
-        planner.plan(batch, "trim", alpha, plan);
+        planner.plan(batch, "trim", plan);
         for (let i = 0; i < batch.length; i++) this.graph.applyPlan(batch[i]!, planner.edgesOf(i));
       }
     } finally {

@@ -7,13 +7,16 @@
  * without helpers.
  *
  * Shared state (all SharedArrayBuffers, written by the owner between batches only):
- *   control  Int32 [GEN, STOP, COUNT, CURSOR, DONE, MODE, FAILED, PARKED] + Float32 alpha
+ *   control  Int32 [GEN, STOP, COUNT, CURSOR, DONE, MODE, FAILED, PARKED]
  *   slots    u32 × batchMax            the batch
  *   edges    u32 × batchMax × maxDegree   item i's out-edges at [i·maxDegree, +degrees[i])
  *   degrees  i32 × batchMax
  *   extras   u32 × batchMax × maxDegree   item i's extra candidates ("merge") at [starts[i], starts[i+1])
  *   starts   i32 × (batchMax + 1)
- * Protocol: the owner fills slots/COUNT/MODE/alpha, zeroes CURSOR and DONE, bumps GEN and
+ *   settled  the build's {@link SettledLists} (each plan records its own node's entry)
+ * α comes with the job, as a number: every thread prunes at exactly the owner's α (a rounded copy
+ * once decided a cover test differently on a helper, so the graph depended on who planned what).
+ * Protocol: the owner fills slots/COUNT/MODE, zeroes CURSOR and DONE, bumps GEN and
  * notifies; everyone takes items with Atomics.add(CURSOR) until COUNT; each finished item adds to
  * DONE; a helper that finds the cursor past COUNT adds to PARKED; the owner waits for DONE = COUNT
  * and PARKED = helpers, so no helper is still touching the cursor when the next batch resets it.
@@ -24,7 +27,7 @@ import { VectorReader } from "../vector/vector-reader.js";
 import { PQReader } from "../quantization/pq-reader.js";
 import type { AnnShare } from "./ann-index.js";
 import type { DistanceFromQuery } from "./graph-store.js";
-import { type PlanMode, VamanaGraph } from "./vamana-graph.js";
+import { type PlanMode, SettledLists, VamanaGraph } from "./vamana-graph.js";
 
 const GEN = 0;
 const STOP = 1;
@@ -34,7 +37,7 @@ const DONE = 4;
 const MODE = 5;
 const FAILED = 6;
 const PARKED = 7;
-const CONTROL_INTS = 9;
+const CONTROL_INTS = 8;
 
 /** Everything a helper needs for one build (posted to it once). */
 export interface BuildJob {
@@ -47,6 +50,8 @@ export interface BuildJob {
   degrees: SharedArrayBuffer;
   extras: SharedArrayBuffer;
   starts: SharedArrayBuffer;
+  settled: SharedArrayBuffer;
+  alpha: number;
 }
 
 /** Threads that help plan batches: the search pool's workers. */
@@ -58,14 +63,13 @@ export interface BuildHelpers {
 }
 
 /** This thread's planning of one node: writes its out-edges to `out`, returns how many. */
-export type PlanNode = (slot: number, mode: PlanMode, alpha: number, out: Uint32Array, extra: Uint32Array | undefined) => number;
+export type PlanNode = (slot: number, mode: PlanMode, out: Uint32Array, extra: Uint32Array | undefined) => number;
 
 const MODES: readonly PlanMode[] = ["insert", "trim", "merge"];
 
 /** Plans batches on this thread and, when given, on helper threads. */
 export class BatchPlanner {
   private readonly control: Int32Array;
-  private readonly alpha: Float32Array;
   private readonly slotList: Uint32Array;
   private readonly edgeList: Uint32Array;
   private readonly degreeList: Int32Array;
@@ -76,16 +80,17 @@ export class BatchPlanner {
   /**
    * @param maxDegree R: room per item's out-edges
    * @param batchMax the largest batch
-   * @param helped the index being built and its vectors, which the helpers attach to, and the helpers
+   * @param helped the index being built, its vectors, the build's α and settled lists, which the
+   *   helpers attach to, and the helpers
    */
   constructor(
     private readonly maxDegree: number,
     readonly batchMax: number,
-    helped?: { ann: AnnShare; arena: VectorShare; helpers: BuildHelpers },
+    helped?: { ann: AnnShare; arena: VectorShare; alpha: number; settled: SettledLists; helpers: BuildHelpers },
   ) {
     const job = {
       type: "build" as const,
-      control: new SharedArrayBuffer((CONTROL_INTS + 1) * 4),
+      control: new SharedArrayBuffer(CONTROL_INTS * 4),
       slots: new SharedArrayBuffer(batchMax * 4),
       edges: new SharedArrayBuffer(batchMax * maxDegree * 4),
       degrees: new SharedArrayBuffer(batchMax * 4),
@@ -93,14 +98,13 @@ export class BatchPlanner {
       starts: new SharedArrayBuffer((batchMax + 1) * 4),
     };
     this.control = new Int32Array(job.control);
-    this.alpha = new Float32Array(job.control, CONTROL_INTS * 4, 1);
     this.slotList = new Uint32Array(job.slots);
     this.edgeList = new Uint32Array(job.edges);
     this.degreeList = new Int32Array(job.degrees);
     this.extraList = new Uint32Array(job.extras);
     this.starts = new Int32Array(job.starts);
     this.helpers = helped?.helpers.size ?? 0;
-    if (helped !== undefined && this.helpers > 0) helped.helpers.attach({ ...job, ann: helped.ann, arena: helped.arena });
+    if (helped !== undefined && this.helpers > 0) helped.helpers.attach({ ...job, ann: helped.ann, arena: helped.arena, alpha: helped.alpha, settled: helped.settled.buffer });
   }
 
   /**
@@ -109,7 +113,7 @@ export class BatchPlanner {
    * {@link edgesOf} gives each item's out-edges.
    * @throws Error when a helper failed on an item (the build cannot continue consistently).
    */
-  plan(slots: ArrayLike<number>, mode: PlanMode, alpha: number, self: PlanNode, extras?: readonly (readonly number[])[]): void {
+  plan(slots: ArrayLike<number>, mode: PlanMode, self: PlanNode, extras?: readonly (readonly number[])[]): void {
     const c = this.control;
     const count = slots.length;
     for (let i = 0; i < count; i++) this.slotList[i] = slots[i]!;
@@ -121,7 +125,6 @@ export class BatchPlanner {
     }
     Atomics.store(c, COUNT, count);
     Atomics.store(c, MODE, MODES.indexOf(mode));
-    this.alpha[0] = alpha;
     Atomics.store(c, CURSOR, 0);
     Atomics.store(c, DONE, 0);
     Atomics.store(c, PARKED, 0);
@@ -132,7 +135,7 @@ export class BatchPlanner {
     const R = this.maxDegree;
     for (let i = Atomics.add(c, CURSOR, 1); i < count; i = Atomics.add(c, CURSOR, 1)) {
       const extra = this.starts[i + 1]! > this.starts[i]! ? this.extraList.subarray(this.starts[i]!, this.starts[i + 1]!) : undefined;
-      this.degreeList[i] = self(this.slotList[i]!, mode, alpha, this.edgeList.subarray(i * R, (i + 1) * R), extra);
+      this.degreeList[i] = self(this.slotList[i]!, mode, this.edgeList.subarray(i * R, (i + 1) * R), extra);
       Atomics.add(c, DONE, 1);
     }
     for (let done = Atomics.load(c, DONE); done < count; done = Atomics.load(c, DONE)) Atomics.wait(c, DONE, done, 50);
@@ -160,13 +163,13 @@ export class BatchPlanner {
  */
 export function serveBuild(job: BuildJob, thread: number): void {
   const c = new Int32Array(job.control);
-  const alphaOf = new Float32Array(job.control, CONTROL_INTS * 4, 1);
   const slots = new Uint32Array(job.slots);
   const edges = new Uint32Array(job.edges);
   const degrees = new Int32Array(job.degrees);
   const extras = new Uint32Array(job.extras);
   const starts = new Int32Array(job.starts);
   const graph = VamanaGraph.attach(job.ann.graph);
+  const settled = new SettledLists(job.settled);
   const pq = new PQReader(job.ann.pq, thread);
   const arena = new VectorReader(job.arena);
   const R = job.ann.graph.params.maxDegree;
@@ -187,12 +190,12 @@ export function serveBuild(job: BuildJob, thread: number): void {
     graph.refresh();
     const count = Atomics.load(c, COUNT);
     const mode = MODES[Atomics.load(c, MODE)]!;
-    const alpha = alphaOf[0]!;
     for (let i = Atomics.add(c, CURSOR, 1); i < count; i = Atomics.add(c, CURSOR, 1)) {
       try {
         const slot = slots[i]!;
         const extra = starts[i + 1]! > starts[i]! ? extras.subarray(starts[i]!, starts[i + 1]!) : undefined;
-        degrees[i] = graph.plan(slot, arena, alpha, mode, edges.subarray(i * R, (i + 1) * R), mode === "insert" ? guide(slot) : undefined, extra);
+        const guided = mode === "insert" ? guide(slot) : undefined;
+        degrees[i] = graph.plan(slot, mode, edges.subarray(i * R, (i + 1) * R), { fromSlot: arena, alpha: job.alpha, guide: guided, extra, settled });
       } catch {
         Atomics.store(c, FAILED, 1);
       }

@@ -5,8 +5,8 @@ import { describe, expect, it } from "vitest";
 import { adjacencyReserveBytes } from "../storage/ann-index-file.js";
 import { loadMemoryMap } from "../storage/memory-map.js";
 import { mulberry32 } from "../internal/seeded-random.js";
-import { DEFAULT_VAMANA_PARAMS, VamanaGraph } from "./vamana-graph.js";
-import { slotDistances } from "./graph-store.js";
+import { DEFAULT_VAMANA_PARAMS, type PlanMode, SettledLists, VamanaGraph, type VamanaParams } from "./vamana-graph.js";
+import { type SlotDistances, slotDistances } from "./graph-store.js";
 
 /** Clustered points so the graph has structure to find. */
 function dataset(n: number, dim: number, seed: number): Float32Array {
@@ -36,6 +36,41 @@ function build(data: Float32Array, dim: number, n: number, params = DEFAULT_VAMA
   });
   for (let s = 0; s < n; s++) graph.insert(s, fromSlot);
   return { graph, fromSlot };
+}
+
+/**
+ * A bulk build as `ann-index.ts` runs it, one node a batch: plan and link each node, append its
+ * back-edges, merge the ones that overflowed, trim at the end. Counts the distances the cover tests
+ * measure.
+ */
+function planBuild(data: Float32Array, dim: number, n: number, params: VamanaParams, settled?: SettledLists) {
+  const graph = new VamanaGraph(params, 16);
+  const exact = slotDistances((from, targets, count, out) => {
+    for (let i = 0; i < count; i++) out[i] = l2(data, dim, targets[i]!, data, from * dim);
+  });
+  let covers = 0;
+  const fromSlot: SlotDistances = {
+    distancesFromSlot: exact.distancesFromSlot,
+    firstWithin(from, targets, count, limit) {
+      const hit = exact.firstWithin(from, targets, count, limit);
+      covers += hit >= 0 ? hit + 1 : count;
+      return hit;
+    },
+  };
+  const out = new Uint32Array(params.maxDegree);
+  const apply = (slot: number, mode: PlanMode, extra?: Uint32Array) => {
+    const degree = graph.plan(slot, mode, out, { fromSlot, alpha: params.alpha, extra, settled });
+    graph.applyPlan(slot, out.slice(0, degree));
+  };
+  graph.insert(0, fromSlot, 1);
+  for (let s = 1; s < n; s++) {
+    apply(s, "insert");
+    const overflow = new Map<number, number[]>();
+    graph.addBackEdgesDeferred(s, overflow);
+    for (const [nb, extra] of overflow) apply(nb, "merge", Uint32Array.from(extra));
+  }
+  for (const s of graph.overfull()) apply(s, "trim");
+  return { lists: Array.from({ length: n }, (_, s) => Array.from(graph.neighbors(s))), covers };
 }
 
 function recallAt10(graph: VamanaGraph, data: Float32Array, dim: number, n: number, queries: Float32Array, live: (s: number) => boolean): number {
@@ -87,6 +122,18 @@ describe("VamanaGraph", () => {
     const lists = graph.adjacencyCopy(600);
     expect(lists.length).toBe(600 * 21);
     for (let s = 0; s < 600; s++) expect(Array.from(lists.subarray(s * 21, s * 21 + graph.degrees[s]!))).toEqual(Array.from(graph.neighbors(s)));
+  });
+
+  it("skips the cover tests a node's last prune settled, with the very same lists as a build without", () => {
+    // 48 dimensions fill the lists, so merges see the near and far survivors of earlier prunes.
+    const wide = dataset(800, 48, 3);
+    for (const maxDegree of [16, 24]) {
+      const params = { ...DEFAULT_VAMANA_PARAMS, maxDegree, buildListSize: 40 };
+      const plain = planBuild(wide, 48, 800, params);
+      const remembered = planBuild(wide, 48, 800, params, new SettledLists(new SharedArrayBuffer(SettledLists.bytes(800))));
+      expect(remembered.lists).toEqual(plain.lists);
+      expect(remembered.covers).toBeLessThan(plain.covers);
+    }
   });
 
   it.skipIf(loadMemoryMap().mapPrivate === undefined)("rebases its lists onto a mapped copy, copying only the lists that changed since", () => {
