@@ -206,6 +206,36 @@ for (const reads of MODES) {
       }
     });
 
+    it("VectorReader: firstWithin finds exactly the distances distancesFromSlot gives, at every position and dims with tails", () => {
+      // At dims with a 4-wide tail (36), a scalar tail (37, 19) or neither (32).
+      for (const dim of [32, 36, 37, 19]) {
+        for (const metric of METRICS) {
+          const slots = Array.from({ length: 9 }, (_, i) => i);
+          const vectors = vectorsFor(slots, dim, 300 + dim + metric.length);
+          const { file } = fixture(metric, dim, vectors, reads);
+          const reader = new VectorReader({ path: file, dim, metric, reads });
+          try {
+            // Each rotation of the targets, each count, each distance as the limit: a hit at every position.
+            for (let turn = 0; turn < 8; turn++) {
+              const order = Uint32Array.from({ length: 8 }, (_, j) => 1 + ((j + turn) % 8));
+              const d = new Float32Array(8);
+              reader.distancesFromSlot(0, order, 8, d);
+              order.forEach((s, j) => near(d[j]!, distanceFor(metric, vectors.get(0)!, vectors.get(s)!)));
+              for (let count = 0; count <= 8; count++) {
+                for (const limit of [...d, Math.min(...d) - 1e-6]) {
+                  let first = -1;
+                  for (let j = count - 1; j >= 0; j--) if (d[j]! <= limit) first = j;
+                  expect(reader.firstWithin(0, order, count, limit)).toBe(first);
+                }
+              }
+            }
+          } finally {
+            reader.close();
+          }
+        }
+      }
+    });
+
     it("VectorReader: distancesToRange, distancesTo and distancesFromSlot across several chunks equal the oracle", () => {
       const dim = 1024;
       for (const metric of METRICS) {
