@@ -759,10 +759,12 @@ export class VamanaGraph {
     const sorted = order.subarray(0, n).sort((a, b) => candD[a]! - candD[b]! || cand[a]! - cand[b]!);
     const near = R - Math.floor(R * LONG_EDGE_SHARE);
     // The kept nodes so far are `targets[0, degree)`, those not in the earlier prune's near share
-    // `unsettled[0, fresh)`. A candidate is kept unless a kept node covers it (DiskANN's rule),
-    // checked lazily as in HNSW's heuristic: candidates past the point where the list is full are
-    // never measured, and a check stops at the first covering node. A settled candidate is tested
-    // only against the unsettled kept nodes (the others are known not to cover it).
+    // `unsettled[0, fresh)`, both latest first. A candidate is kept unless a kept node covers it
+    // (DiskANN's rule), checked lazily as in HNSW's heuristic: candidates past the point where the
+    // list is full are never measured, and a check stops at the first covering node. A settled
+    // candidate is tested only against the unsettled kept nodes (the others are known not to cover
+    // it). Latest first, because the kept node likeliest to cover a candidate is one about as far
+    // from p as the candidate: a covered candidate then costs half the distances it did nearest first.
     const covered = (ci: number, keptCount: number, freshCount: number): boolean => {
       const limit = candD[ci]! / alpha;
       if (settled[ci] !== 0) return freshCount > 0 && fromSlot.firstWithin(cand[ci]!, unsettled, freshCount, limit) >= 0;
@@ -774,8 +776,12 @@ export class VamanaGraph {
     for (; i < n && degree < near; i++) {
       const ci = sorted[i]!;
       if (covered(ci, degree, fresh)) continue;
-      targets[degree] = cand[ci]!;
-      if (settled[ci] !== NEAR_SETTLED) unsettled[fresh++] = cand[ci]!;
+      targets.copyWithin(1, 0, degree);
+      targets[0] = cand[ci]!;
+      if (settled[ci] !== NEAR_SETTLED) {
+        unsettled.copyWithin(1, 0, fresh++);
+        unsettled[0] = cand[ci]!;
+      }
       kept[degree++] = cand[ci]!;
     }
     // Survivors beyond the near share: keep the farthest, not the nearest (see LONG_EDGE_SHARE).
