@@ -209,10 +209,11 @@ export class CollectionIndex {
 
   /**
    * Nearest indexed slots to a query (unit-normalised for cosine), exact distances, ascending.
-   * Slots in `unindexed` are not covered: callers scan them exactly.
+   * Slots in `unindexed` are not covered: callers scan them exactly. `resume` widens the previous
+   * filtered search (same query and `admit`, nothing searched since) to the longer `efSearch`.
    */
-  search(query: Float32Array, k: number, efSearch: number | undefined, admit?: (slot: number) => boolean): IndexHits {
-    return this.ann!.search(query, k, efSearch, admit);
+  search(query: Float32Array, k: number, efSearch: number | undefined, admit?: (slot: number) => boolean, resume = false): IndexHits {
+    return this.ann!.search(query, k, efSearch, admit, resume);
   }
 
   /** A copy of the index for the checkpoint, or undefined when nothing changed since the last one. */

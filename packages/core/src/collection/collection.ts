@@ -398,7 +398,8 @@ export class Collection {
     let hits = index.search(unit, n, ef, admit);
     // A filter can starve the candidate list (fewer than k matches in it: widen ×4), or leave fewer
     // than half as many matching candidates to re-rank as an unfiltered search would have (the
-    // query's own neighbourhood does not match: widen ×2); then fall back to an exact scan.
+    // query's own neighbourhood does not match: widen ×2); then fall back to an exact scan. A
+    // widened search resumes the last one rather than walking again from the entry point.
     const want = Math.min(n, matched - tail.length);
     const pool = Math.min(base, matched - tail.length) / 2;
     let widenings = 0;
@@ -406,7 +407,7 @@ export class Collection {
       const starved = hits.slots.length < want;
       if (!starved && (candidates === undefined || hits.pool >= pool)) break;
       ef *= starved ? 4 : 2;
-      hits = index.search(unit, n, ef, admit);
+      hits = index.search(unit, n, ef, admit, admit !== undefined);
     }
     if (hits.slots.length < want) {
       this.lastPlan = { plan: "exact-fallback", matched, efSearch: ef, widenings };

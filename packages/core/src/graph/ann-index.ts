@@ -72,7 +72,9 @@ export interface AnnShare {
 /**
  * One index search, shared by the owning thread and search threads: beam search with a list of
  * max(k, `efSearch`) over PQ distances from the entry point, then exact distances (`toQuery`) for the
- * whole list, ascending (ties by slot). `admit` restricts results.
+ * whole list, ascending (ties by slot). `admit` restricts results; a filtered search can be resumed:
+ * `resume` continues the previous filtered search of `graph` (same query and `admit`) with a longer
+ * list instead of walking again from the entry point (see `SearchOptions.resume`).
  */
 export function searchGraph(
   graph: VamanaGraph,
@@ -83,11 +85,12 @@ export function searchGraph(
   k: number,
   efSearch: number,
   admit?: (slot: number) => boolean,
+  resume = false,
 ): IndexHits {
   if (graph.entry < 0 || k === 0) return { slots: new Uint32Array(0), distances: new Float32Array(0), pool: 0 };
-  setQuery(query);
+  if (!resume) setQuery(query);
   const L = Math.max(k, efSearch);
-  const candidates = graph.search(pqDistances, L, L, admit === undefined ? {} : { admit });
+  const candidates = graph.search(pqDistances, L, L, admit === undefined ? {} : { admit, resumable: true, resume });
   if (candidates.slots.length === 0) return { ...candidates, pool: 0 };
   const exact = toQuery(query, candidates.slots);
   const best = new TopK(k);
@@ -229,12 +232,13 @@ export class AnnIndex {
 
   /**
    * The `k` nearest indexed slots to `query` (unit-normalised for cosine): beam search with a list of
-   * `efSearch` over PQ distances, then exact distances for the whole list. `admit` restricts results.
+   * `efSearch` over PQ distances, then exact distances for the whole list. `admit` restricts results;
+   * `resume` widens the previous filtered search (same query and `admit`, nothing searched since).
    */
-  search(query: Float32Array, k: number, efSearch = this.params.efSearch, admit?: (slot: number) => boolean): IndexHits {
+  search(query: Float32Array, k: number, efSearch = this.params.efSearch, admit?: (slot: number) => boolean, resume = false): IndexHits {
     const codes = this.codes;
     if (codes === undefined) return { slots: new Uint32Array(0), distances: new Float32Array(0), pool: 0 };
-    return searchGraph(this.graph, (q) => codes.setQuery(q, this.tableKind), codes.distances, this.full.toQuery, query, k, efSearch, admit);
+    return searchGraph(this.graph, (q) => codes.setQuery(q, this.tableKind), codes.distances, this.full.toQuery, query, k, efSearch, admit, resume);
   }
 
   /**

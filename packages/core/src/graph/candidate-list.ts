@@ -2,8 +2,11 @@
  * The bounded, sorted candidate list of a greedy graph search (the "L" of Vamana, `efSearch` of
  * HNSW): at most `capacity` (slot, distance) pairs, ascending by distance, each marked once it has
  * been expanded. Insertion is a binary search plus a shift, which beats a heap at these sizes.
+ * With a spill, the pairs that do not fit (refused, or pushed out by closer ones) are kept aside, so
+ * the list can later {@link grow} into what a longer list would have held.
  *
- * INVARIANT: `distances[0..size)` is non-decreasing; a slot appears at most once.
+ * INVARIANT: `distances[0..size)` is non-decreasing; a slot appears at most once, in the list or in
+ * the spill.
  */
 export class CandidateList {
   slots: Uint32Array;
@@ -12,6 +15,8 @@ export class CandidateList {
   size = 0;
   /** Every index below this is expanded. */
   private cursor = 0;
+  /** Pairs that did not fit, while spilling (see {@link reset}). */
+  private spill: { slots: number[]; distances: number[] } | undefined;
 
   constructor(public capacity: number) {
     this.slots = new Uint32Array(capacity + 1);
@@ -19,8 +24,11 @@ export class CandidateList {
     this.expanded = new Uint8Array(capacity + 1);
   }
 
-  /** Empties the list and sets its capacity, reusing the arrays when they are large enough. */
-  reset(capacity = this.capacity): void {
+  /**
+   * Empties the list and sets its capacity, reusing the arrays when they are large enough. With
+   * `spill`, pairs that do not fit are kept for {@link grow}.
+   */
+  reset(capacity = this.capacity, spill = false): void {
     if (capacity + 1 > this.slots.length) {
       this.slots = new Uint32Array(capacity + 1);
       this.distances = new Float32Array(capacity + 1);
@@ -29,6 +37,30 @@ export class CandidateList {
     this.capacity = capacity;
     this.size = 0;
     this.cursor = 0;
+    this.spill = spill ? { slots: [], distances: [] } : undefined;
+  }
+
+  /**
+   * Raises the capacity to `capacity` (≥ the current one), keeping the list, and takes back the
+   * spilled pairs that now rank within it (unexpanded). Requires a spilling list.
+   */
+  grow(capacity: number): void {
+    const spill = this.spill;
+    if (spill === undefined) throw new Error("CandidateList.grow: the list was reset without a spill");
+    if (capacity + 1 > this.slots.length) {
+      const slots = new Uint32Array(capacity + 1);
+      const distances = new Float32Array(capacity + 1);
+      const expanded = new Uint8Array(capacity + 1);
+      slots.set(this.slots.subarray(0, this.size));
+      distances.set(this.distances.subarray(0, this.size));
+      expanded.set(this.expanded.subarray(0, this.size));
+      this.slots = slots;
+      this.distances = distances;
+      this.expanded = expanded;
+    }
+    this.capacity = capacity;
+    this.spill = { slots: [], distances: [] };
+    for (let i = 0; i < spill.slots.length; i++) this.push(spill.slots[i]!, spill.distances[i]!);
   }
 
   /** The largest distance that could still enter, or +∞ while not full. */
@@ -38,13 +70,21 @@ export class CandidateList {
 
   /** Inserts a pair if it ranks within the capacity; returns whether it did. */
   push(slot: number, distance: number): boolean {
-    if (this.size === this.capacity && !(distance < this.distances[this.size - 1]!)) return false;
+    if (this.size === this.capacity && !(distance < this.distances[this.size - 1]!)) {
+      this.spill?.slots.push(slot);
+      this.spill?.distances.push(distance);
+      return false;
+    }
     let lo = 0;
     let hi = this.size;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.distances[mid]! <= distance) lo = mid + 1;
       else hi = mid;
+    }
+    if (this.size === this.capacity && this.spill !== undefined) {
+      this.spill.slots.push(this.slots[this.size - 1]!);
+      this.spill.distances.push(this.distances[this.size - 1]!);
     }
     const end = Math.min(this.size, this.capacity - 1);
     this.slots.copyWithin(lo + 1, lo, end);

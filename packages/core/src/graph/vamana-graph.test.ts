@@ -124,6 +124,41 @@ describe("VamanaGraph", () => {
     for (let s = 0; s < 600; s++) expect(Array.from(lists.subarray(s * 21, s * 21 + graph.degrees[s]!))).toEqual(Array.from(graph.neighbors(s)));
   });
 
+  it("resumes a filtered search with a longer list: as good as a new search at that length, and no dearer", () => {
+    const { graph } = build(data, dim, n);
+    const admit = (s: number) => s % 7 === 0;
+    let measured = 0;
+    const query = (q: number) => (targets: Uint32Array, count: number, out: Float32Array) => {
+      measured += count;
+      for (let i = 0; i < count; i++) out[i] = l2(data, dim, targets[i]!, queries, q * dim);
+    };
+    const nq = queries.length / dim;
+    const recall = { fresh: 0, resumed: 0 };
+    const cost = { fresh: 0, resumed: 0 };
+    for (let q = 0; q < nq; q++) {
+      const truth = new Set(
+        Array.from({ length: n }, (_, s) => s)
+          .filter(admit)
+          .sort((a, b) => l2(data, dim, a, queries, q * dim) - l2(data, dim, b, queries, q * dim))
+          .slice(0, 10),
+      );
+      measured = 0;
+      graph.search(query(q), 10, 32, { admit, resumable: true });
+      const resumed = graph.search(query(q), 10, 128, { admit, resume: true });
+      cost.resumed += measured;
+      measured = 0;
+      const fresh = graph.search(query(q), 10, 128, { admit });
+      cost.fresh += measured;
+      recall.resumed += Array.from(resumed.slots).filter((s) => truth.has(s)).length / (10 * nq);
+      recall.fresh += Array.from(fresh.slots).filter((s) => truth.has(s)).length / (10 * nq);
+      expect(Array.from(resumed.slots).every(admit)).toBe(true);
+    }
+    // The resumed walk measures no more than a new search at the longer list alone (not both lists').
+    expect(recall.resumed).toBeGreaterThanOrEqual(recall.fresh - 0.01);
+    expect(recall.fresh).toBeGreaterThan(0.95);
+    expect(cost.resumed).toBeLessThanOrEqual(cost.fresh);
+  });
+
   it("skips the cover tests a node's last prune settled, with the very same lists as a build without", () => {
     // 48 dimensions fill the lists, so merges see the near and far survivors of earlier prunes.
     const wide = dataset(800, 48, 3);

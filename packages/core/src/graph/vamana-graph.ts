@@ -124,6 +124,24 @@ export interface SearchHits {
   distances: Float32Array;
 }
 
+/** Options of {@link VamanaGraph.search}. */
+export interface SearchOptions {
+  /** Receives every expanded node with its distance (Vamana's visited set V). */
+  visited?: { slots: number[]; distances: number[] };
+  /** Only these slots are returned (all are still walked through). */
+  admit?: (slot: number) => boolean;
+  /** Where the walk starts (default the entry point). */
+  start?: number;
+  /** Keep what did not fit in the list, so a next search can resume this one. */
+  resumable?: boolean;
+  /**
+   * Continue the previous search of this graph — resumable, same query and `admit`, nothing else
+   * searched in between — with the longer list `listSize`: the list keeps what it holds, takes back
+   * what the shorter list could not keep, and the walk goes on from there instead of from the start.
+   */
+  resume?: boolean;
+}
+
 /** The shared buffers of a graph, for {@link VamanaGraph.attach} in a search thread. */
 export interface GraphShare {
   params: VamanaParams;
@@ -291,21 +309,26 @@ export class VamanaGraph {
     distances: DistanceFromQuery,
     k: number,
     listSize: number,
-    options: { visited?: { slots: number[]; distances: number[] }; admit?: (slot: number) => boolean; start?: number } = {},
+    options: SearchOptions = {},
   ): SearchHits {
     const start = options.start ?? this.entry;
     if (start < 0 || k === 0) return { slots: new Uint32Array(0), distances: new Float32Array(0) };
     const L = Math.max(listSize, k);
     const list = this.list;
-    list.reset(L);
-    const stampOf = this.nextStamp();
     const stride = this.stride;
     const ids = this.scratchSlots;
     const ds = this.scratchDistances;
-    ids[0] = start;
-    distances(ids, 1, ds);
-    list.push(start, ds[0]!);
-    this.visitedStamp[start] = stampOf;
+    let stampOf = this.stamp;
+    if (options.resume === true) {
+      list.grow(Math.max(L, list.capacity));
+    } else {
+      list.reset(L, options.resumable === true);
+      stampOf = this.nextStamp();
+      ids[0] = start;
+      distances(ids, 1, ds);
+      list.push(start, ds[0]!);
+      this.visitedStamp[start] = stampOf;
+    }
     const visited = options.visited;
     for (let i = list.next(); i >= 0; i = list.next()) {
       const node = list.slots[i]!;
