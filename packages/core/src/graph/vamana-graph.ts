@@ -786,8 +786,8 @@ export class VamanaGraph {
     // (DiskANN's rule), checked lazily as in HNSW's heuristic: candidates past the point where the
     // list is full are never measured, and a check stops at the first covering node. A settled
     // candidate is tested only against the unsettled kept nodes (the others are known not to cover
-    // it). Latest first, because the kept node likeliest to cover a candidate is one about as far
-    // from p as the candidate: a covered candidate then costs half the distances it did nearest first.
+    // it). Latest first: a covered candidate's cover then turns up after half the distances it took
+    // nearest first (the nodes kept last are about as far from p as the candidate; 20k × 1536 build).
     const covered = (ci: number, keptCount: number, freshCount: number): boolean => {
       const limit = candD[ci]! / alpha;
       if (settled[ci] !== 0) return freshCount > 0 && fromSlot.firstWithin(cand[ci]!, unsettled, freshCount, limit) >= 0;
