@@ -8,7 +8,7 @@
  * `unindexed`; a slot whose vector changed leaves the graph (tombstone) and re-enters `unindexed`.
  */
 import fs from "node:fs";
-import { AnnIndex, type AnnIndexParams, type BuildProgress, type FullPrecision, type IndexHits, defaultAnnIndexParams } from "../graph/ann-index.js";
+import { AnnIndex, type AnnIndexParams, type BuildProgress, type FilteredSearch, type FullPrecision, type IndexHits, defaultAnnIndexParams } from "../graph/ann-index.js";
 import type { BuildHelpers } from "../graph/batch-build.js";
 import {
   type AnnIndexSnapshot,
@@ -209,11 +209,10 @@ export class CollectionIndex {
 
   /**
    * Nearest indexed slots to a query (unit-normalised for cosine), exact distances, ascending.
-   * Slots in `unindexed` are not covered: callers scan them exactly. `resume` widens the previous
-   * filtered search (same query and `admit`, nothing searched since) to the longer `efSearch`.
+   * Slots in `unindexed` are not covered: callers scan them exactly. `filter`: see `FilteredSearch`.
    */
-  search(query: Float32Array, k: number, efSearch: number | undefined, admit?: (slot: number) => boolean, resume = false): IndexHits {
-    return this.ann!.search(query, k, efSearch, admit, resume);
+  search(query: Float32Array, k: number, efSearch: number | undefined, filter?: FilteredSearch): IndexHits {
+    return this.ann!.search(query, k, efSearch, filter);
   }
 
   /** A copy of the index for the checkpoint, or undefined when nothing changed since the last one. */

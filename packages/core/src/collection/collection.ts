@@ -395,21 +395,23 @@ export class Collection {
     const tail = Uint32Array.from(pending);
     const base = efSearch ?? index.ann.params.efSearch;
     let ef = filteredListSize(base, matched, total);
-    let hits = index.search(unit, n, ef, admit);
     // A filter can starve the candidate list (fewer than k matches in it: widen ×4), or leave too few
     // matching candidates to re-rank (widen ×2): fewer than half of what the list holds at the
     // filter's selectivity (the query's own neighbourhood does not match), or fewer than a quarter
-    // of `efSearch` (the list's growth was capped). Then fall back to an exact scan. A widened
-    // search resumes the last one rather than walking again from the entry point.
+    // of `efSearch` (the list's growth was capped). Then fall back to an exact scan. A filtered
+    // search only walks (and counts) until it stops widening, each widening resuming the last walk;
+    // one last resumed call re-ranks the final list.
     const want = Math.min(n, matched - tail.length);
     const pool = Math.min(matched - tail.length, Math.max(base / 4, Math.min(base, (ef * matched) / total) / 2));
+    let hits = index.search(unit, n, ef, admit && { admit, walkOnly: true });
     let widenings = 0;
     for (; widenings < 3; widenings++) {
-      const starved = hits.slots.length < want;
-      if (!starved && (candidates === undefined || hits.pool >= pool)) break;
+      const starved = Math.min(n, hits.pool) < want;
+      if (!starved && (admit === undefined || hits.pool >= pool)) break;
       ef *= starved ? 4 : 2;
-      hits = index.search(unit, n, ef, admit, admit !== undefined);
+      hits = index.search(unit, n, ef, admit && { admit, walkOnly: true, resume: true });
     }
+    if (admit !== undefined) hits = index.search(unit, n, ef, { admit, resume: true });
     if (hits.slots.length < want) {
       this.lastPlan = { plan: "exact-fallback", matched, efSearch: ef, widenings };
       return arena.search(query, n, candidates?.slots);

@@ -70,11 +70,24 @@ export interface AnnShare {
 }
 
 /**
+ * What makes an index search filtered: `admit` restricts the results (the walk still goes through
+ * every node). A filtered search can widen cheaply: `resume` continues the previous filtered
+ * search of the same graph (same query and `admit`, nothing searched since) with a longer list,
+ * instead of walking again from the entry point (see `SearchOptions.resume`); `walkOnly` skips the
+ * exact re-rank and returns the list's admitted candidates by their PQ estimates, for a caller that
+ * only counts them before deciding to widen, and then re-ranks with a last resumed call.
+ */
+export interface FilteredSearch {
+  admit: (slot: number) => boolean;
+  resume?: boolean;
+  walkOnly?: boolean;
+}
+
+/**
  * One index search, shared by the owning thread and search threads: beam search with a list of
  * max(k, `efSearch`) over PQ distances from the entry point, then exact distances (`toQuery`) for the
- * whole list, ascending (ties by slot). `admit` restricts results; a filtered search can be resumed:
- * `resume` continues the previous filtered search of `graph` (same query and `admit`) with a longer
- * list instead of walking again from the entry point (see `SearchOptions.resume`).
+ * whole list, ascending (ties by slot); `pool` is how many candidates the list held (admitted ones,
+ * when filtered).
  */
 export function searchGraph(
   graph: VamanaGraph,
@@ -84,14 +97,13 @@ export function searchGraph(
   query: Float32Array,
   k: number,
   efSearch: number,
-  admit?: (slot: number) => boolean,
-  resume = false,
+  filter?: FilteredSearch,
 ): IndexHits {
   if (graph.entry < 0 || k === 0) return { slots: new Uint32Array(0), distances: new Float32Array(0), pool: 0 };
-  if (!resume) setQuery(query);
+  if (filter?.resume !== true) setQuery(query);
   const L = Math.max(k, efSearch);
-  const candidates = graph.search(pqDistances, L, L, admit === undefined ? {} : { admit, resumable: true, resume });
-  if (candidates.slots.length === 0) return { ...candidates, pool: 0 };
+  const candidates = graph.search(pqDistances, L, L, filter === undefined ? {} : { admit: filter.admit, resumable: true, resume: filter.resume });
+  if (candidates.slots.length === 0 || filter?.walkOnly === true) return { ...candidates, pool: candidates.slots.length };
   const exact = toQuery(query, candidates.slots);
   const best = new TopK(k);
   for (let i = 0; i < exact.length; i++) best.push(exact[i]!, candidates.slots[i]!);
@@ -232,13 +244,13 @@ export class AnnIndex {
 
   /**
    * The `k` nearest indexed slots to `query` (unit-normalised for cosine): beam search with a list of
-   * `efSearch` over PQ distances, then exact distances for the whole list. `admit` restricts results;
-   * `resume` widens the previous filtered search (same query and `admit`, nothing searched since).
+   * `efSearch` over PQ distances, then exact distances for the whole list; `filter` restricts results
+   * (see {@link FilteredSearch}).
    */
-  search(query: Float32Array, k: number, efSearch = this.params.efSearch, admit?: (slot: number) => boolean, resume = false): IndexHits {
+  search(query: Float32Array, k: number, efSearch = this.params.efSearch, filter?: FilteredSearch): IndexHits {
     const codes = this.codes;
     if (codes === undefined) return { slots: new Uint32Array(0), distances: new Float32Array(0), pool: 0 };
-    return searchGraph(this.graph, (q) => codes.setQuery(q, this.tableKind), codes.distances, this.full.toQuery, query, k, efSearch, admit, resume);
+    return searchGraph(this.graph, (q) => codes.setQuery(q, this.tableKind), codes.distances, this.full.toQuery, query, k, efSearch, filter);
   }
 
   /**

@@ -32,7 +32,9 @@ describe("CandidateList", () => {
     for (let i = short.next(); i >= 0; i = short.next()) order.push(short.slots[i]!);
     expect(order).not.toContain(expandedSlot);
     expect(order).toEqual(contents(long).filter((s) => s !== expandedSlot));
-    // Growing again takes back what the 40 could not hold.
+    // Growing to the same capacity changes nothing; growing again takes back what the 40 could not hold.
+    short.grow(40);
+    expect(contents(short)).toEqual(contents(long));
     short.grow(60);
     const longer = new CandidateList(60);
     for (const [slot, d] of pairs) longer.push(slot, d);

@@ -15,8 +15,11 @@ export class CandidateList {
   size = 0;
   /** Every index below this is expanded. */
   private cursor = 0;
-  /** Pairs that did not fit, while spilling (see {@link reset}). */
-  private spill: { slots: number[]; distances: number[] } | undefined;
+  /** While spilling (see {@link reset}): the `spilled` pairs that did not fit. */
+  private spilling = false;
+  private spillSlots = new Uint32Array(0);
+  private spillDistances = new Float32Array(0);
+  private spilled = 0;
 
   constructor(public capacity: number) {
     this.slots = new Uint32Array(capacity + 1);
@@ -37,7 +40,8 @@ export class CandidateList {
     this.capacity = capacity;
     this.size = 0;
     this.cursor = 0;
-    this.spill = spill ? { slots: [], distances: [] } : undefined;
+    this.spilling = spill;
+    this.spilled = 0;
   }
 
   /**
@@ -45,8 +49,8 @@ export class CandidateList {
    * spilled pairs that now rank within it (unexpanded). Requires a spilling list.
    */
   grow(capacity: number): void {
-    const spill = this.spill;
-    if (spill === undefined) throw new Error("CandidateList.grow: the list was reset without a spill");
+    if (!this.spilling) throw new Error("CandidateList.grow: the list was reset without a spill");
+    if (capacity === this.capacity) return;
     if (capacity + 1 > this.slots.length) {
       const slots = new Uint32Array(capacity + 1);
       const distances = new Float32Array(capacity + 1);
@@ -59,8 +63,11 @@ export class CandidateList {
       this.expanded = expanded;
     }
     this.capacity = capacity;
-    this.spill = { slots: [], distances: [] };
-    for (let i = 0; i < spill.slots.length; i++) this.push(spill.slots[i]!, spill.distances[i]!);
+    // Take the spill back through push, which spills again what still does not fit.
+    const slots = this.spillSlots.slice(0, this.spilled);
+    const distances = this.spillDistances.slice(0, this.spilled);
+    this.spilled = 0;
+    for (let i = 0; i < slots.length; i++) this.push(slots[i]!, distances[i]!);
   }
 
   /** The largest distance that could still enter, or +∞ while not full. */
@@ -71,8 +78,7 @@ export class CandidateList {
   /** Inserts a pair if it ranks within the capacity; returns whether it did. */
   push(slot: number, distance: number): boolean {
     if (this.size === this.capacity && !(distance < this.distances[this.size - 1]!)) {
-      this.spill?.slots.push(slot);
-      this.spill?.distances.push(distance);
+      if (this.spilling) this.keepAside(slot, distance);
       return false;
     }
     let lo = 0;
@@ -82,10 +88,7 @@ export class CandidateList {
       if (this.distances[mid]! <= distance) lo = mid + 1;
       else hi = mid;
     }
-    if (this.size === this.capacity && this.spill !== undefined) {
-      this.spill.slots.push(this.slots[this.size - 1]!);
-      this.spill.distances.push(this.distances[this.size - 1]!);
-    }
+    if (this.size === this.capacity && this.spilling) this.keepAside(this.slots[this.size - 1]!, this.distances[this.size - 1]!);
     const end = Math.min(this.size, this.capacity - 1);
     this.slots.copyWithin(lo + 1, lo, end);
     this.distances.copyWithin(lo + 1, lo, end);
@@ -96,6 +99,21 @@ export class CandidateList {
     if (this.size < this.capacity) this.size++;
     if (lo < this.cursor) this.cursor = lo;
     return true;
+  }
+
+  /** Appends a pair to the spill, doubling its arrays when full. */
+  private keepAside(slot: number, distance: number): void {
+    if (this.spilled === this.spillDistances.length) {
+      const room = Math.max(1024, this.spilled * 2);
+      const slots = new Uint32Array(room);
+      const distances = new Float32Array(room);
+      slots.set(this.spillSlots.subarray(0, this.spilled));
+      distances.set(this.spillDistances.subarray(0, this.spilled));
+      this.spillSlots = slots;
+      this.spillDistances = distances;
+    }
+    this.spillSlots[this.spilled] = slot;
+    this.spillDistances[this.spilled++] = distance;
   }
 
   /** Index of the closest unexpanded candidate, marked expanded; -1 when all are expanded. */
