@@ -134,7 +134,8 @@ async function burst(c: Collection, first: number, n: number) {
 
 /**
  * After a fault: writes refused with IO, reads working. Returns a crash image of the folder (the
- * process is treated as killed, as an application would restart after a storage fault).
+ * process is treated as killed, as an application would restart after a storage fault); the failed
+ * database is closed afterwards, so its files' handles are not left to the garbage collector.
  */
 async function expectFailStopped(db: OmenDB, c: Collection, ackedCount: number): Promise<string> {
   await expect(c.upsert(batch(999))).rejects.toMatchObject({ code: "IO" });
@@ -142,7 +143,9 @@ async function expectFailStopped(db: OmenDB, c: Collection, ackedCount: number):
   await expect(checkpointOf(db)).rejects.toMatchObject({ code: "IO" });
   expect(await c.count()).toBe(ackedCount * 3);
   expect((await c.search(vectors[0]!, { k: 1 }))[0]?.id).toBe("b0-0");
-  return crashImage(db.path);
+  const image = crashImage(db.path);
+  await db.close().catch(() => undefined);
+  return image;
 }
 
 /** Reopens with no fault armed: every acknowledged batch is there; every rejected one wholly or not at all. */
@@ -230,6 +233,7 @@ describe("a fault applying a durable write", () => {
     await expect(c.upsert(batch(21))).rejects.toMatchObject({ code: "IO" });
     // The WAL record was durable before the apply failed, so the batch is there after the reopen.
     await expectRecovered(crashImage(dir), [...acked, 20], []);
+    await db.close().catch(() => undefined);
   });
 
   it("…and until then no read sees part of that batch, even when its vectors take several writes", async () => {
@@ -243,7 +247,7 @@ describe("a fault applying a durable write", () => {
     faults.armed = undefined;
     expect((await c.get(batch(20, 3).map((r) => r.id))).length).toBe(0);
     expect(await c.count()).toBe(58);
-    void db;
+    await db.close().catch(() => undefined);
   });
 });
 
