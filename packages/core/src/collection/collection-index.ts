@@ -215,6 +215,11 @@ export class CollectionIndex {
     return this.ann!.search(query, k, efSearch, filter);
   }
 
+  /** The `k` of `candidates` nearest to a query (unit-normalised for cosine), exact distances, ascending. */
+  rerank(query: Float32Array, k: number, candidates: Uint32Array): IndexHits {
+    return this.ann!.rerank(query, k, candidates);
+  }
+
   /** A copy of the index for the checkpoint, or undefined when nothing changed since the last one. */
   snapshotIfChanged(): AnnIndexSnapshot | undefined {
     if (!this.dirty || this.ann === undefined || this.ann.pq === undefined) return undefined;

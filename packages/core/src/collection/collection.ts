@@ -399,8 +399,8 @@ export class Collection {
     // matching candidates to re-rank (widen ×2): fewer than half of what the list holds at the
     // filter's selectivity (the query's own neighbourhood does not match), or fewer than a quarter
     // of `efSearch` (the list's growth was capped). Then fall back to an exact scan. A filtered
-    // search only walks (and counts) until it stops widening, each widening resuming the last walk;
-    // one last resumed call re-ranks the final list.
+    // search only walks (and counts) until it stops widening, each widening resuming the last walk,
+    // and re-ranks the final walk's candidates once.
     const want = Math.min(n, matched - tail.length);
     const pool = Math.min(matched - tail.length, Math.max(base / 4, Math.min(base, (ef * matched) / total) / 2));
     let hits = index.search(unit, n, ef, admit && { admit, walkOnly: true });
@@ -411,7 +411,7 @@ export class Collection {
       ef *= starved ? 4 : 2;
       hits = index.search(unit, n, ef, admit && { admit, walkOnly: true, resume: true });
     }
-    if (admit !== undefined) hits = index.search(unit, n, ef, { admit, resume: true });
+    if (admit !== undefined) hits = index.rerank(unit, n, hits.slots);
     if (hits.slots.length < want) {
       this.lastPlan = { plan: "exact-fallback", matched, efSearch: ef, widenings };
       return arena.search(query, n, candidates?.slots);

@@ -75,7 +75,7 @@ export interface AnnShare {
  * search of the same graph (same query and `admit`, nothing searched since) with a longer list,
  * instead of walking again from the entry point (see `SearchOptions.resume`); `walkOnly` skips the
  * exact re-rank and returns the list's admitted candidates by their PQ estimates, for a caller that
- * only counts them before deciding to widen, and then re-ranks with a last resumed call.
+ * only counts them before deciding to widen, and then re-ranks the last ones ({@link rerank}).
  */
 export interface FilteredSearch {
   admit: (slot: number) => boolean;
@@ -93,7 +93,7 @@ export function searchGraph(
   graph: VamanaGraph,
   setQuery: (query: Float32Array) => void,
   pqDistances: DistanceFromQuery,
-  toQuery: (query: Float32Array, slots: Uint32Array) => Float32Array,
+  toQuery: FullPrecision["toQuery"],
   query: Float32Array,
   k: number,
   efSearch: number,
@@ -103,12 +103,18 @@ export function searchGraph(
   if (filter?.resume !== true) setQuery(query);
   const L = Math.max(k, efSearch);
   const candidates = graph.search(pqDistances, L, L, filter === undefined ? {} : { admit: filter.admit, resumable: true, resume: filter.resume });
-  if (candidates.slots.length === 0 || filter?.walkOnly === true) return { ...candidates, pool: candidates.slots.length };
-  const exact = toQuery(query, candidates.slots);
+  if (filter?.walkOnly === true) return { ...candidates, pool: candidates.slots.length };
+  return rerank(toQuery, query, k, candidates.slots);
+}
+
+/** The `k` of `candidates` nearest to `query` by exact distance (`toQuery`), ascending (ties by slot); `pool` = all candidates. */
+export function rerank(toQuery: FullPrecision["toQuery"], query: Float32Array, k: number, candidates: Uint32Array): IndexHits {
+  if (candidates.length === 0) return { slots: candidates, distances: new Float32Array(0), pool: 0 };
+  const exact = toQuery(query, candidates);
   const best = new TopK(k);
-  for (let i = 0; i < exact.length; i++) best.push(exact[i]!, candidates.slots[i]!);
+  for (let i = 0; i < exact.length; i++) best.push(exact[i]!, candidates[i]!);
   const { ids, distances } = best.drain();
-  return { slots: ids, distances, pool: candidates.slots.length };
+  return { slots: ids, distances, pool: candidates.length };
 }
 
 /** A bulk build encodes its vectors this many at a time (at most ENCODE_CHUNK_BYTES of them). */
@@ -251,6 +257,11 @@ export class AnnIndex {
     const codes = this.codes;
     if (codes === undefined) return { slots: new Uint32Array(0), distances: new Float32Array(0), pool: 0 };
     return searchGraph(this.graph, (q) => codes.setQuery(q, this.tableKind), codes.distances, this.full.toQuery, query, k, efSearch, filter);
+  }
+
+  /** The `k` of `candidates` (e.g. a `walkOnly` search's) nearest to `query`, measured exactly. */
+  rerank(query: Float32Array, k: number, candidates: Uint32Array): IndexHits {
+    return rerank(this.full.toQuery, query, k, candidates);
   }
 
   /**
